@@ -1,0 +1,448 @@
+"""The `monitor` command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import select
+
+from monitor import __version__, store
+from monitor.errors import MonitorError
+from monitor.settings import Settings
+
+app = typer.Typer(
+    help="Watch the news for the money figures a story rests on, and tell Slack when they change.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+rules_app = typer.Typer(
+    help="Check the rules files, or print their JSON Schema.", no_args_is_help=True
+)
+app.add_typer(rules_app, name="rules")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@contextmanager
+def _friendly_errors() -> Iterator[None]:
+    """Errors of ours become a message and exit code 2, not a traceback."""
+    try:
+        yield
+    except MonitorError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _engine(settings: Settings) -> Any:
+    with _friendly_errors():
+        return store.open_store(settings.database_url)
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=2) + "\n")
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(f"funding-monitor {__version__}")
+        raise typer.Exit()
+
+
+@app.command()
+def run(
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once",
+            help="Poll every feed once, deliver pending alerts, and exit (for cron and tests).",
+        ),
+    ] = False,
+) -> None:
+    """Run the daemon: poll the feeds on their schedules and alert Slack on changed figures.
+
+    Reloads the rules on SIGHUP; stops cleanly on SIGTERM or Ctrl-C. Exits non-zero only
+    when it cannot run: invalid rules, an unreachable database, or rejected Slack credentials.
+    """
+    from monitor import logs
+    from monitor.daemon import Daemon
+
+    settings = Settings()
+    logs.setup(settings.log_level, settings.log_format)
+    with _friendly_errors():
+        daemon = Daemon(settings)
+    if not once:
+        raise typer.Exit(daemon.run())
+    results = daemon.run_once()
+    failed = [r for r in results if r.result == "failed"]
+    new = sum(r.new_articles for r in results)
+    err.print(
+        f"polled {len(results)} feeds: {new} new articles, {len(failed)} failed", highlight=False
+    )
+    for r in failed:
+        err.print(f"  failed: {r.url}: {r.error}", highlight=False)
+
+
+@rules_app.command("check")
+def rules_check(
+    path: Annotated[
+        Path | None, typer.Argument(help="A rules file or directory (default: MONITOR_RULES).")
+    ] = None,
+) -> None:
+    """Validate every rules file; print each problem as file:line: key: what was expected."""
+    from monitor.errors import RulesErrors
+    from monitor.rules import load_rules
+
+    target = path or Settings().rules
+    try:
+        rules = load_rules(target)
+    except RulesErrors as exc:
+        for problem in exc.errors:
+            err.print(str(problem), highlight=False, markup=False)
+        err.print(f"{len(exc.errors)} problem(s) in {target}", highlight=False)
+        raise typer.Exit(1) from None
+    for watch in rules.watches:
+        out.print(
+            f"ok  {rules.files[watch.watch]}: {watch.watch}: {len(watch.entities)} entities, "
+            f"{len(watch.feeds)} feeds, {len(watch.claims)} claims",
+            highlight=False,
+        )
+
+
+@rules_app.command("schema")
+def rules_schema() -> None:
+    """Print the JSON Schema of a rules file, for editors that validate YAML."""
+    from monitor.rules import json_schema
+
+    _print_json(json_schema())
+
+
+@app.command()
+def extract(
+    file: Annotated[
+        Path | None, typer.Argument(help="Text to read, one text per line (default: stdin).")
+    ] = None,
+    as_json: JsonOption = False,
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="Convert to USD at this date, YYYY-MM-DD (default: today)."),
+    ] = None,
+) -> None:
+    """Read the money figures in each line of text, in Korean or English.
+
+    With --json, prints exactly one JSON object per input line, in order.
+    """
+    from monitor.currency import last_rate_date, to_usd
+    from monitor.figures import extract as read_figures
+
+    day = _parse_date(on) if on else min(date.today(), last_rate_date())
+    lines = (file.open(encoding="utf-8") if file else sys.stdin).read().splitlines()
+    table = Table("text", "figure", "value", "currency", "qualifier", "USD", show_lines=False)
+    for line in lines:
+        figures = []
+        for f in read_figures(line):
+            try:
+                usd_low, usd_high = to_usd(f, day)
+            except ValueError:
+                usd_low = usd_high = None
+            figures.append(
+                {
+                    "text": f.text,
+                    "start": f.start,
+                    "end": f.end,
+                    "low": f.low,
+                    "high": f.high,
+                    "currency": f.currency,
+                    "qualifier": f.qualifier,
+                    "vague": f.vague,
+                    "usd_low": usd_low,
+                    "usd_high": usd_high,
+                    **({"role": f.role} if f.role != "value" else {}),
+                    **({"mixup": f.mixup} if f.mixup else {}),
+                    **({"conversion_of": f.conversion_of} if f.conversion_of is not None else {}),
+                }
+            )
+        if as_json:
+            sys.stdout.write(
+                json.dumps({"text": line, "figures": figures}, ensure_ascii=False) + "\n"
+            )
+            continue
+        for i, f in enumerate(figures):
+            value = _span(f["low"], f["high"]) + (" (vague)" if f["vague"] else "")
+            usd = _span(f["usd_low"], f["usd_high"]) if f["usd_low"] is not None else "-"
+            note = f" [mix-up? {f['mixup']}]" if "mixup" in f else ""
+            table.add_row(
+                line if i == 0 else "", f["text"], value, f["currency"] + note, f["qualifier"], usd
+            )
+        if not figures:
+            table.add_row(line, "-", "", "", "", "")
+    if not as_json:
+        out.print(table)
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        err.print(f'error: --date "{text}" is not a date; write it as YYYY-MM-DD', highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _span(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return ""
+    return f"{low:,.0f}" if low == high else f"{low:,.0f} – {high:,.0f}"
+
+
+@app.command()
+def claims(as_json: JsonOption = False) -> None:
+    """Every claim: its stored value, the known values, the latest report and how many sources."""
+    from sqlalchemy import func
+
+    from monitor.store import AlertRow, ArticleRow, ClaimRow, ObservationRow
+
+    engine = _engine(Settings())
+    rows = []
+    with store.session(engine) as s:
+        for claim in s.exec(select(ClaimRow).order_by(ClaimRow.watch, ClaimRow.id)).all():
+            where = (ObservationRow.watch == claim.watch, ObservationRow.claim == claim.id)
+            latest = s.exec(
+                select(ObservationRow, ArticleRow)
+                .join(ArticleRow)
+                .where(*where, ObservationRow.role == "value")
+                .order_by(ArticleRow.published.desc())  # type: ignore[attr-defined]
+            ).first()
+            sources = s.exec(
+                select(func.count(func.distinct(ArticleRow.publisher)))
+                .join(ObservationRow)
+                .where(*where)
+            ).one()
+            alerted = s.exec(
+                select(AlertRow).where(
+                    AlertRow.watch == claim.watch,
+                    AlertRow.claim == claim.id,
+                    AlertRow.kind == "change",
+                )
+            ).all()
+            rows.append(
+                {
+                    "watch": claim.watch,
+                    "claim": claim.id,
+                    "title": claim.title,
+                    "stored": claim.value,
+                    "as_of": claim.as_of.isoformat(),
+                    "known": [claim.value]
+                    + [json.loads(a.payload)["reported"]["text"] for a in alerted],
+                    "latest": latest[0].text if latest else None,
+                    "latest_published": latest[1].published.isoformat() if latest else None,
+                    "latest_publisher": latest[1].publisher if latest else None,
+                    "sources": sources,
+                }
+            )
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("claim", "stored", "known values", "latest report", "sources")
+    for r in rows:
+        latest = (
+            f"{r['latest']} ({r['latest_publisher']}, {r['latest_published'][:10]})"
+            if r["latest"]
+            else "-"
+        )
+        table.add_row(
+            f"{r['watch']}/{r['claim']}\n{r['title']}",
+            r["stored"],
+            "\n".join(r["known"]),
+            latest,
+            str(r["sources"]),
+        )
+    out.print(table)
+
+
+@app.command()
+def status(as_json: JsonOption = False) -> None:
+    """Every feed: last poll, HTTP status, result, failures in a row and next poll."""
+    from monitor.rules import load_rules
+    from monitor.store import FeedState
+
+    settings = Settings()
+    engine = _engine(settings)
+    with _friendly_errors():
+        feeds = {f.feed_url: f.every for w in load_rules(settings.rules).watches for f in w.feeds}
+    with store.session(engine) as s:
+        states = {r.url: r for r in s.exec(select(FeedState)).all()}
+    rows = []
+    for url, every in feeds.items():
+        st = states.get(url)
+        last = st.last_poll_at if st else None
+        next_run = max(
+            filter(None, [st and st.next_poll_at, last and last + timedelta(seconds=every)]),
+            default=None,
+        )
+        rows.append(
+            {
+                "feed": url,
+                "last_poll": last.isoformat() if last else None,
+                "status": st.last_status if st else None,
+                "result": st.last_result if st else "never polled",
+                "failures": st.failures if st else 0,
+                "error": st.last_error if st else None,
+                "warning": st.warning if st else None,
+                "next_run": next_run.isoformat() if next_run else "at start",
+            }
+        )
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("feed", "last poll", "HTTP", "result", "failures", "next poll")
+    for r in rows:
+        result = r["result"] + (f"\n{r['error']}" if r["error"] else "")
+        table.add_row(
+            r["feed"],
+            _ago(r["last_poll"]),
+            str(r["status"] or "-"),
+            result,
+            str(r["failures"]),
+            r["next_run"][:19],
+        )
+    out.print(table)
+
+
+def _ago(iso: str | None) -> str:
+    if not iso:
+        return "never"
+    seconds = (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit} ago"
+    return f"{seconds:.0f}s ago"
+
+
+@app.command()
+def history(
+    claim: Annotated[str, typer.Argument(help="A claim id, or watch/claim.")],
+    as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Every observation of a claim, oldest first, with its quote and source."""
+    from monitor.store import ArticleRow, ObservationRow
+
+    engine = _engine(Settings())
+    watch, _, claim_id = claim.rpartition("/")
+    query = (
+        select(ObservationRow, ArticleRow).join(ArticleRow).where(ObservationRow.claim == claim_id)
+    )
+    if watch:
+        query = query.where(ObservationRow.watch == watch)
+    with store.session(engine) as s:
+        found = s.exec(query.order_by(ArticleRow.published, ObservationRow.id)).all()  # type: ignore[arg-type]
+    rows = [
+        {
+            "published": a.published.isoformat(),
+            "watch": o.watch,
+            "claim": o.claim,
+            "figure": o.text,
+            "low": o.low,
+            "high": o.high,
+            "currency": o.currency,
+            "qualifier": o.qualifier,
+            "role": o.role,
+            "usd_low": o.usd_low,
+            "usd_high": o.usd_high,
+            "outcome": o.outcome,
+            "mixup": o.mixup,
+            "quote": o.quote,
+            "publisher": a.publisher,
+            "title": a.title,
+            "url": a.url,
+        }
+        for o, a in found
+    ]
+    if not rows:
+        err.print(
+            f'no observations of claim "{claim}" yet (see `monitor claims` for the ids)',
+            highlight=False,
+        )
+    if as_json:
+        _print_json(rows)
+    elif as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["published"])
+        writer.writeheader()
+        writer.writerows(rows)
+    elif rows:
+        table = Table("published", "figure", "outcome", "publisher", "quote")
+        for r in rows:
+            table.add_row(
+                r["published"][:16], r["figure"], r["outcome"], r["publisher"], r["quote"]
+            )
+        out.print(table)
+
+
+@app.command()
+def alerts(as_json: JsonOption = False) -> None:
+    """The outbox: every alert, pending, sent or failed, with the reason for each failure."""
+    from monitor.store import AlertRow
+
+    engine = _engine(Settings())
+    with store.session(engine) as s:
+        found = s.exec(select(AlertRow).order_by(AlertRow.id)).all()  # type: ignore[arg-type]
+    rows = [
+        {
+            "id": a.id,
+            "kind": a.kind,
+            "watch": a.watch,
+            "claim": a.claim,
+            "reported": json.loads(a.payload).get("reported", {}).get("text"),
+            "status": a.status,
+            "attempts": a.attempts,
+            "error": a.last_error,
+            "ts": a.ts,
+            "corroborations": a.corroborations,
+            "created_at": a.created_at.isoformat(),
+            "key": a.key,
+        }
+        for a in found
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("id", "kind", "claim", "reported", "status", "tries", "corroborated", "error")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["kind"],
+            r["claim"] or "-",
+            r["reported"] or "-",
+            r["status"],
+            str(r["attempts"]),
+            str(r["corroborations"]),
+            r["error"] or "",
+        )
+    out.print(table)
+
+
+@app.command()
+def demo() -> None:
+    """See it work in a minute: recorded news, a loopback feed server, a temporary database.
+
+    Needs no network and no configuration; prints the alerts it would post to Slack.
+    """
+    from monitor.demo import run_demo
+
+    with _friendly_errors():
+        raise typer.Exit(run_demo(out))

@@ -1,0 +1,198 @@
+"""Wiring: settings, store, rules, fetcher, notifier, scheduler and signals. No logic of its own."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TextIO
+
+from monitor import store
+from monitor.delivery import deliver_pending
+from monitor.errors import RulesErrors
+from monitor.fetch import Fetcher
+from monitor.health import serve
+from monitor.metrics import Metrics
+from monitor.notify import make_notifier
+from monitor.poll import Context, PollResult, poll_feed, sync_claims
+from monitor.rules import load_rules
+from monitor.scheduler import FeedScheduler
+from monitor.settings import Settings
+
+log = logging.getLogger("monitor.daemon")
+STOP_GRACE = 10.0  # seconds in-flight polls get to finish after SIGTERM
+
+_running: Daemon | None = None  # the daemon whose scheduled jobs are running in this process
+
+
+def poll_job(url: str) -> None:
+    """Scheduled job: poll one feed (a module-level function, so a shared job store can name it)."""
+    if _running is not None:
+        _running.poll(url)
+
+
+def deliver_job() -> None:
+    """Scheduled job: send pending alerts."""
+    if _running is not None:
+        _running.deliver()
+
+
+class Daemon:
+    """One funding-monitor process. Construction checks everything that could stop it working."""
+
+    def __init__(self, settings: Settings, *, out: TextIO = sys.stdout) -> None:
+        self.settings = settings
+        self.identity = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+        rules = load_rules(settings.rules)
+        self.engine = store.open_store(settings.database_url)
+        self.notifier = make_notifier(
+            bot_token=settings.slack_bot_token,
+            channel=settings.slack_channel,
+            webhook_url=settings.slack_webhook_url,
+            api_url=settings.slack_api_url,
+            out=out,
+        )
+        self.notifier.check()
+        self.fetcher = Fetcher(
+            connect_timeout=settings.connect_timeout,
+            timeout=settings.fetch_timeout,
+            max_bytes=settings.max_body_bytes,
+            per_host=settings.per_host,
+        )
+        self.metrics = Metrics()
+        self.ctx = self._context(rules)
+        self._busy: set[str] = set()
+        self._busy_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+
+    def _context(self, rules: object) -> Context:
+        ctx = Context(
+            engine=self.engine,
+            fetcher=self.fetcher,
+            rules=rules,  # type: ignore[arg-type]
+            metrics=self.metrics,
+            degraded_after=self.settings.degraded_after,
+            default_channel=self.settings.slack_channel,
+        )
+        sync_claims(self.engine, ctx.rules)
+        return ctx
+
+    @contextmanager
+    def _exclusive(self, url: str) -> Iterator[bool]:
+        """Never two polls of the same feed at once in this process."""
+        with self._busy_lock:
+            free = url not in self._busy
+            self._busy.add(url)
+        try:
+            yield free
+        finally:
+            if free:
+                with self._busy_lock:
+                    self._busy.discard(url)
+
+    def poll(self, url: str, *, force: bool = False) -> PollResult | None:
+        ctx = self.ctx  # a reload swaps the whole context; a poll keeps the one it started with
+        if url not in ctx.feeds() or self._stop.is_set():
+            return None
+        with self._exclusive(url) as free:
+            if not free:
+                log.info("poll skipped: still running", extra={"feed": url})
+                return None
+            try:
+                return poll_feed(ctx, url, force=force)
+            except Exception:
+                log.exception("poll crashed", extra={"feed": url})
+                return None
+
+    def deliver(self, budget: float = 30.0) -> None:
+        report = deliver_pending(self.engine, self.notifier, worker=self.identity, budget=budget)
+        for outcome in ("sent", "failed", "pending"):
+            self.metrics.alerts.labels(outcome).inc(getattr(report, outcome, 0))
+        for latency in getattr(report, "latencies", []):
+            self.metrics.delivery_latency.observe(latency)
+
+    def run_once(self) -> list[PollResult]:
+        """Poll every feed once, concurrently, then deliver what is pending."""
+        urls = list(self.ctx.feeds())
+        with ThreadPoolExecutor(max_workers=16, thread_name_prefix="poll") as pool:
+            results = [r for r in pool.map(lambda u: self.poll(u, force=True), urls) if r]
+        self.deliver()
+        return results
+
+    def reload(self) -> bool:
+        """Load the rules again; on any error keep the running ones and say why."""
+        try:
+            rules = load_rules(self.settings.rules)
+        except RulesErrors as exc:
+            log.error("rules not reloaded; keeping the running rules:\n%s", exc)
+            return False
+        self.ctx = self._context(rules)
+        log.info(
+            "rules reloaded", extra={"watches": len(rules.watches), "feeds": len(self.ctx.feeds())}
+        )
+        return True
+
+    def _schedule(self, scheduler: FeedScheduler) -> None:
+        scheduler.set_feeds({url: rule.every for url, (_, rule) in self.ctx.feeds().items()})
+
+    def _health(self, scheduler: FeedScheduler) -> str | None:
+        if not scheduler.running:
+            return "scheduler is not running"
+        try:
+            store.check_database(self.engine)
+        except Exception as exc:
+            return f"database: {exc}"
+        return None
+
+    def run(self) -> int:
+        """Run until SIGTERM or SIGINT; reload the rules on SIGHUP."""
+        global _running
+        _running = self
+        scheduler = FeedScheduler(
+            poll_job,
+            deliver_job,
+            identity=self.identity,
+            delivery_every=self.settings.delivery_every,
+            database_url=self.settings.database_url if self.settings.shared else None,
+            event_broker=self.settings.event_broker,
+        )
+        signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
+        signal.signal(signal.SIGINT, lambda *_: self._stop.set())
+        signal.signal(signal.SIGHUP, lambda *_: self._reload.set())
+        http = serve(self.settings.http_addr, lambda: self._health(scheduler), self.metrics)
+        scheduler.start()
+        self._schedule(scheduler)
+        log.info(
+            "started",
+            extra={
+                "identity": self.identity,
+                "feeds": len(self.ctx.feeds()),
+                "http": self.settings.http_addr,
+            },
+        )
+        while not self._stop.wait(0.2):
+            if self._reload.is_set():
+                self._reload.clear()
+                if self.reload():
+                    self._schedule(scheduler)
+        log.info(
+            "stopping: no new polls; waiting for those in flight", extra={"grace_s": STOP_GRACE}
+        )
+        scheduler.stop()
+        deadline = time.monotonic() + STOP_GRACE
+        while self._busy and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.fetcher.close()  # cancels whatever is still fetching
+        self.deliver(budget=5.0)
+        http.shutdown()
+        _running = None
+        log.info("stopped")
+        return 0

@@ -1,0 +1,39 @@
+"""The daemon's HTTP endpoint: /healthz for orchestrators, /metrics for Prometheus."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from monitor.metrics import Metrics
+
+
+def serve(addr: str, healthy: Callable[[], str | None], metrics: Metrics) -> ThreadingHTTPServer:
+    """Serve in a background thread. `healthy()` returns None when well, else the reason."""
+    host, _, port = addr.rpartition(":")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/healthz":
+                problem = healthy()
+                self._reply(503 if problem else 200, (problem or "ok").encode(), "text/plain")
+            elif self.path == "/metrics":
+                self._reply(200, metrics.render(), "text/plain; version=0.0.4")
+            else:
+                self._reply(404, b"not found: try /healthz or /metrics", "text/plain")
+
+        def _reply(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass  # scrapes every few seconds would drown the poll log
+
+    server = ThreadingHTTPServer((host.strip("[]") or "127.0.0.1", int(port)), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
+    return server

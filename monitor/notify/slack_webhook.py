@@ -1,0 +1,57 @@
+"""The Slack incoming-webhook target: text and blocks only (no metadata, threads or ts).
+
+A webhook cannot read its channel back, so after a lost response the outbox cannot
+tell whether the message arrived: delivery through a webhook is at least once.
+"""
+
+from __future__ import annotations
+
+import http.client
+from datetime import datetime
+from urllib.error import URLError
+
+from slack_sdk.webhook import WebhookClient
+
+from monitor.notify.base import Message, delivery_error, retry_after
+
+
+class SlackWebhook:
+    """Posts to the one channel an incoming-webhook URL is bound to."""
+
+    threads = False
+
+    def __init__(self, url: str, *, timeout: int = 10) -> None:
+        self._client = WebhookClient(url, timeout=timeout, retry_handlers=[])
+
+    def check(self) -> None:
+        """Nothing to check: a webhook can only be tested by posting to it."""
+
+    def send(self, message: Message) -> str | None:
+        try:
+            response = self._client.send(
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except TimeoutError as exc:
+            raise delivery_error("timeout") from exc
+        except URLError as exc:
+            code = "timeout" if isinstance(exc.reason, TimeoutError) else "connection_error"
+            raise delivery_error(code) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise delivery_error("connection_error") from exc
+        body = (response.body or "").strip()
+        if response.status_code == 200 and body == "ok":
+            return None
+        if response.status_code == 429:
+            raise delivery_error("ratelimited", retry_after=retry_after(response.headers))
+        if response.status_code >= 500 or not body or " " in body:
+            # An error page rather than one of Slack's codes.
+            raise delivery_error(f"http_{response.status_code}")
+        raise delivery_error(body)
+
+    def find(
+        self, key: str, channel: str | None, oldest: datetime, *, thread_ts: str | None = None
+    ) -> str | None:
+        return None

@@ -1,0 +1,489 @@
+"""The worker: poll one feed and carry its new articles through every stage.
+
+Feed -> Entry -> Article -> Figure -> Observation -> Change -> Alert. The deciding
+stages are pure functions in their own modules; this one fetches, stores and counts,
+and holds no database session across an HTTP request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, func, update
+from sqlmodel import Session, select
+
+from monitor import store
+from monitor.articles import Article, full_text, to_article
+from monitor.attribution import Attribution, attribute
+from monitor.backoff import next_delay
+from monitor.currency import to_usd
+from monitor.diff import KnownValue, Verdict, compare, known_values, value_key
+from monitor.errors import FeedError
+from monitor.fetch import Fetcher
+from monitor.figures import Figure, extract
+from monitor.metrics import Metrics
+from monitor.parse import parse_feed, quick_ids
+from monitor.rules import ClaimRule, FeedRule, Rules, Watch
+from monitor.store import AlertRow, ArticleRow, ClaimRow, FeedState, ObservationRow
+
+log = logging.getLogger("monitor.poll")
+SYNDICATION_WINDOW = timedelta(hours=48)
+
+
+@dataclass
+class Context:
+    """What a poll needs; built once by the daemon, replaced whole on a rules reload."""
+
+    engine: Engine
+    fetcher: Fetcher
+    rules: Rules
+    metrics: Metrics = field(default_factory=Metrics)
+    degraded_after: int = 5
+    default_channel: str | None = None
+
+    def feeds(self) -> dict[str, tuple[Watch, FeedRule]]:
+        """Every feed URL to poll, with the watch and rule it came from."""
+        return {f.feed_url: (w, f) for w in self.rules.watches for f in w.feeds}
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    url: str
+    result: str  # new | unchanged | not_modified | failed | waiting
+    status: int | None = None
+    new_articles: int = 0
+    alerts: int = 0
+    error: str | None = None
+
+
+def poll_feed(
+    ctx: Context, url: str, *, now: datetime | None = None, force: bool = False
+) -> PollResult:
+    """Poll `url` once and record the outcome; unless `force`, not while it is backing off."""
+    watch, rule = ctx.feeds()[url]
+    now = now or datetime.now(UTC)
+    started = time.perf_counter()
+    state = _feed_state(ctx.engine, url, watch.watch)
+    if not force and state.next_poll_at and state.next_poll_at > now:
+        return PollResult(url, "waiting", state.last_status)
+    try:
+        result = _poll(ctx, watch, rule, state, now)
+    except FeedError as exc:
+        result = _record_failure(ctx, watch, url, exc, now, rule.every)
+    elapsed = time.perf_counter() - started
+    ctx.metrics.polls.labels(result.result).inc()
+    ctx.metrics.poll_seconds.observe(elapsed)
+    log.info(
+        "poll",
+        extra={
+            "feed": url,
+            "result": result.result,
+            "status": result.status,
+            "new_articles": result.new_articles,
+            "alerts": result.alerts,
+            "duration_ms": round(elapsed * 1000, 1),
+            **({"error": result.error} if result.error else {}),
+        },
+    )
+    return result
+
+
+def _feed_state(engine: Engine, url: str, watch: str) -> FeedState:
+    with store.session(engine) as s:
+        store.insert_ignore(s, FeedState, {"url": url, "watch": watch}, ["url"])
+        state = s.get(FeedState, url)
+        assert state is not None
+        return state
+
+
+def _poll(
+    ctx: Context, watch: Watch, rule: FeedRule, state: FeedState, now: datetime
+) -> PollResult:
+    url = rule.feed_url
+    fetched = ctx.fetcher.get(url, etag=state.etag, last_modified=state.last_modified)
+    if fetched.status == 304:
+        return _record_success(ctx, watch, state, now, 304, "not_modified", {}, 0)
+    digest = hashlib.sha256(fetched.body).hexdigest()
+    seen = set(json.loads(state.seen_ids or "[]"))
+    cache = {"etag": fetched.etag, "last_modified": fetched.last_modified, "body_hash": digest}
+    ids = quick_ids(fetched.body) if digest != state.body_hash else None
+    if digest == state.body_hash or (ids and seen.issuperset(ids)):
+        return _record_success(ctx, watch, state, now, fetched.status, "unchanged", cache, 0)
+    parsed = parse_feed(fetched.body, fetched.headers, url)
+    articles = [
+        to_article(e, parsed, feed_url=url, fetched_at=now)
+        for e in parsed.entries
+        if e.id not in seen
+    ]
+    if rule.full_text:
+        articles = [_with_body(ctx.fetcher, a) for a in articles]
+    new, alerts = 0, 0
+    for article in articles:
+        stored, made = store_article(ctx, watch, article)
+        new += stored
+        alerts += made
+    cache["seen_ids"] = json.dumps(sorted({e.id for e in parsed.entries}))
+    cache["warning"] = parsed.warning
+    return _record_success(
+        ctx,
+        watch,
+        state,
+        now,
+        fetched.status,
+        "new" if new else "unchanged",
+        cache,
+        [],
+        new,
+        alerts,
+    )
+
+
+def _with_body(fetcher: Fetcher, article: Article) -> Article:
+    try:
+        return replace(article, body=full_text(fetcher, article.url))
+    except FeedError as exc:
+        log.warning("full text unavailable", extra={"article": article.url, "error": exc.reason})
+        return article
+
+
+def _record_success(
+    ctx: Context,
+    watch: Watch,
+    state: FeedState,
+    now: datetime,
+    status: int,
+    result: str,
+    cache: dict[str, str | None],
+    new: int,
+    alerts: int = 0,
+) -> PollResult:
+    with store.session(ctx.engine) as s:
+        row = s.exec(select(FeedState).where(FeedState.url == state.url).with_for_update()).one()
+        was_degraded, failures = row.degraded, row.failures
+        for key, value in cache.items():
+            setattr(row, key, value)
+        row.last_poll_at, row.last_status, row.last_result = now, status, result
+        row.last_error, row.failures, row.next_poll_at, row.degraded = None, 0, None, False
+        row.polls += 1
+        row.articles += new
+        if was_degraded:
+            alerts += _feed_health_alert(
+                s, ctx, watch, row, "feed_recovered", f"working again after {failures} failed polls"
+            )
+    ctx.metrics.articles.inc(new)
+    return PollResult(state.url, result, status, new, alerts)
+
+
+def _record_failure(
+    ctx: Context, watch: Watch, url: str, exc: FeedError, now: datetime, every: float
+) -> PollResult:
+    alerts = 0
+    with store.session(ctx.engine) as s:
+        row = s.exec(select(FeedState).where(FeedState.url == url).with_for_update()).one()
+        row.failures += 1
+        row.polls += 1
+        row.last_poll_at, row.last_status, row.last_result = now, exc.status, "failed"
+        row.last_error = exc.reason
+        delay = next_delay(every, row.failures, exc.retry_after)
+        row.next_poll_at = now + timedelta(seconds=delay) - timedelta(seconds=every * 0.1)
+        if row.failures >= ctx.degraded_after and not row.degraded:
+            row.degraded = True
+            alerts += _feed_health_alert(
+                s,
+                ctx,
+                watch,
+                row,
+                "feed_degraded",
+                f"{row.failures} failed polls in a row: {exc.reason}",
+            )
+    return PollResult(url, "failed", exc.status, 0, alerts, exc.reason)
+
+
+def _feed_health_alert(
+    s: Session, ctx: Context, watch: Watch, row: FeedState, kind: str, reason: str
+) -> int:
+    since = (row.last_poll_at or datetime.now(UTC)).isoformat()
+    payload = {
+        "watch": watch.watch,
+        "feed_url": row.url,
+        "reason": reason,
+        "failures": row.failures,
+        "since": since,
+    }
+    values = {
+        "key": f"{kind}:{row.url}:{since}",
+        "kind": kind,
+        "watch": watch.watch,
+        "payload": json.dumps(payload, ensure_ascii=False),
+        "channel": watch.slack.channel or ctx.default_channel,
+    }
+    return 1 if store.insert_ignore(s, AlertRow, values, ["key"]) else 0
+
+
+def store_article(ctx: Context, watch: Watch, article: Article) -> tuple[int, int]:
+    """Store `article` unless already known; attribute and diff its figures. (stored, alerts)."""
+    text = "\n".join(p for p in (article.title, article.summary, article.body) if p)
+    figures = extract(text)
+    attributions = attribute(watch, article.title, text, figures) if figures else []
+    with store.session(ctx.engine) as s:
+        if _syndicated_copy(s, article):
+            return 0, 0
+        article_id = store.insert_ignore(s, ArticleRow, _article_values(article), ["url"])
+        if article_id is None:
+            return 0, 0
+        alerts = 0
+        for claim_id in sorted({a.claim for a in attributions if a.claim}):
+            # One writer per claim at a time, so two outlets' reports of the same
+            # new number become one alert and one corroboration, never two alerts.
+            s.exec(
+                select(ClaimRow)
+                .where(ClaimRow.watch == watch.watch, ClaimRow.id == claim_id)
+                .with_for_update()
+            ).first()
+        for attribution in attributions:
+            alerts += _observe(s, ctx, watch, article, article_id, attribution)
+    ctx.metrics.figures.inc(len(attributions))
+    return 1, alerts
+
+
+def _syndicated_copy(s: Session, article: Article) -> bool:
+    """Whether the same story from the same publisher was stored within 48 hours."""
+    window = (article.published - SYNDICATION_WINDOW, article.published + SYNDICATION_WINDOW)
+    found = s.exec(
+        select(func.count())
+        .select_from(ArticleRow)
+        .where(
+            ArticleRow.title_key == article.title_key,
+            ArticleRow.publisher == article.publisher,
+            ArticleRow.published.between(*window),  # type: ignore[attr-defined]
+            ArticleRow.url != article.url,
+        )
+    ).one()
+    return bool(found)
+
+
+def _article_values(article: Article) -> dict[str, object]:
+    return {
+        "url": article.url,
+        "guid": article.guid,
+        "title": article.title,
+        "title_key": article.title_key,
+        "summary": article.summary,
+        "body": article.body,
+        "published": article.published,
+        "publisher": article.publisher,
+        "lang": article.lang,
+        "feed_url": article.feed_url,
+        "fetched_at": datetime.now(UTC),
+    }
+
+
+def alerted_values(s: Session, watch: str, claim: str) -> list[KnownValue]:
+    """The values a claim has alerted: they are known values from then on."""
+    rows = s.exec(
+        select(AlertRow).where(
+            AlertRow.watch == watch, AlertRow.claim == claim, AlertRow.kind == "change"
+        )
+    ).all()
+    return [
+        KnownValue(
+            r.low, r.high, r.currency, r.as_of, json.loads(r.payload)["reported"]["text"], r.key
+        )
+        for r in rows
+        if r.low is not None and r.high is not None and r.currency and r.as_of
+    ]
+
+
+def _observe(
+    s: Session, ctx: Context, watch: Watch, article: Article, article_id: int, att: Attribution
+) -> int:
+    """Record one attributed figure; create its alert when it is a change. Alerts created."""
+    figure, on = att.figure, article.published.date()
+    values: dict[str, object] = {
+        "watch": watch.watch,
+        "claim": att.claim,
+        "candidates": ",".join(att.candidates) if att.claim is None else None,
+        "article_id": article_id,
+        "start": figure.start,
+        "text": figure.text,
+        "low": figure.low,
+        "high": figure.high,
+        "currency": figure.currency,
+        "qualifier": figure.qualifier,
+        "role": figure.role,
+        "mixup": figure.mixup,
+        "quote": att.quote,
+    }
+    values["usd_low"], values["usd_high"] = _usd(figure, on)
+    if att.claim is None:
+        return _insert_observation(s, values, "ambiguous")
+    claim = next(c for c in watch.claims if c.id == att.claim)
+    verdict = compare(
+        figure, on, known_values(claim, alerted_values(s, watch.watch, claim.id)), claim.tolerance
+    )
+    if verdict.outcome == "change":
+        return _change(s, ctx, watch, claim, article, figure, verdict, values)
+    if verdict.outcome == "unchanged" and verdict.matched and verdict.matched.key:
+        return _corroborate(s, ctx, watch, claim, article, verdict.matched.key, values)
+    return _insert_observation(s, values, verdict.outcome)
+
+
+def _usd(figure: Figure, on: object) -> tuple[float | None, float | None]:
+    try:
+        return to_usd(figure, on)  # type: ignore[arg-type]
+    except ValueError:
+        return None, None
+
+
+def _insert_observation(
+    s: Session, values: dict[str, object], outcome: str, alert_id: int | None = None
+) -> int:
+    store.insert_ignore(
+        s,
+        ObservationRow,
+        {**values, "outcome": outcome, "alert_id": alert_id},
+        ["article_id", "watch", "start"],
+    )
+    return 1 if outcome == "change" and alert_id else 0
+
+
+def _payload(
+    watch: Watch,
+    claim: ClaimRule,
+    article: Article,
+    figure: Figure,
+    verdict: Verdict,
+    key: str,
+    quote: str,
+) -> dict[str, object]:
+    previous = verdict.previous
+    usd = (
+        {"low": verdict.usd[0], "high": verdict.usd[1]}
+        if verdict.usd
+        else {"low": None, "high": None}
+    )
+    return {
+        "watch": watch.watch,
+        "watch_title": watch.title,
+        "claim": claim.id,
+        "claim_title": claim.name,
+        "previous": {
+            "low": previous.low,
+            "high": previous.high,
+            "currency": previous.currency,
+            "text": previous.text,
+        },
+        "reported": {
+            "low": figure.low,
+            "high": figure.high,
+            "currency": figure.currency,
+            "text": figure.text,
+            "qualifier": figure.qualifier,
+        },
+        "usd": usd,
+        "change_pct": verdict.change_pct,
+        "article_url": article.url,
+        "article_title": article.title,
+        "publisher": article.publisher,
+        "published": article.published.isoformat(),
+        "quote": quote,
+        "key": key,
+    }
+
+
+def _change(
+    s: Session,
+    ctx: Context,
+    watch: Watch,
+    claim: ClaimRule,
+    article: Article,
+    figure: Figure,
+    verdict: Verdict,
+    values: dict[str, object],
+) -> int:
+    key = value_key(watch.watch, claim.id, figure, article.published.date())
+    alert = {
+        "key": key,
+        "kind": "change",
+        "watch": watch.watch,
+        "claim": claim.id,
+        "low": figure.low,
+        "high": figure.high,
+        "currency": figure.currency,
+        "as_of": article.published.date(),
+        "payload": json.dumps(
+            _payload(watch, claim, article, figure, verdict, key, str(values["quote"])),
+            ensure_ascii=False,
+        ),
+        "channel": watch.slack.channel or ctx.default_channel,
+    }
+    alert_id = store.insert_ignore(s, AlertRow, alert, ["key"])
+    if alert_id is None:  # another article or replica reported the same new value first
+        return _corroborate(s, ctx, watch, claim, article, key, values)
+    return _insert_observation(s, values, "change", alert_id)
+
+
+def _corroborate(
+    s: Session,
+    ctx: Context,
+    watch: Watch,
+    claim: ClaimRule,
+    article: Article,
+    parent_key: str,
+    values: dict[str, object],
+) -> int:
+    """A later report of an alerted value: count it, and queue a reply in the alert's thread."""
+    parent = s.exec(select(AlertRow).where(AlertRow.key == parent_key)).one()
+    parent_payload = json.loads(parent.payload)
+    if parent_payload["article_url"] == article.url:
+        return _insert_observation(s, values, "change", parent.id)
+    key = f"{parent_key}|{article.url}"
+    payload = {
+        **parent_payload,
+        "reported": {**parent_payload["reported"], "text": values["text"]},
+        "article_url": article.url,
+        "article_title": article.title,
+        "publisher": article.publisher,
+        "published": article.published.isoformat(),
+        "quote": values["quote"],
+        "key": key,
+    }
+    reply = {
+        "key": key,
+        "kind": "corroboration",
+        "watch": watch.watch,
+        "claim": claim.id,
+        "parent_id": parent.id,
+        "payload": json.dumps(payload, ensure_ascii=False),
+        "channel": parent.channel,
+    }
+    made = 0
+    if store.insert_ignore(s, AlertRow, reply, ["key"]) is not None:
+        s.exec(
+            update(AlertRow)
+            .where(AlertRow.id == parent.id)  # type: ignore[arg-type]
+            .values(corroborations=AlertRow.corroborations + 1)
+        )
+        made = 1
+    _insert_observation(s, values, "corroboration", parent.id)
+    return made
+
+
+def sync_claims(engine: Engine, rules: Rules) -> None:
+    """Make the claim table match the rules: what `monitor claims` shows and replicas lock."""
+    with store.session(engine) as s:
+        for watch in rules.watches:
+            for claim in watch.claims:
+                figure = claim.figure
+                row = s.get(ClaimRow, (watch.watch, claim.id)) or ClaimRow(
+                    watch=watch.watch, id=claim.id
+                )
+                row.title, row.value, row.as_of = claim.name, claim.value, claim.as_of
+                row.low, row.high, row.currency = figure.low, figure.high, figure.currency
+                row.tolerance, row.quote = claim.tolerance, claim.quote
+                s.add(row)

@@ -1,0 +1,423 @@
+"""Watches: the rules files that say what to follow and which figures are claims.
+
+Each `rules/*.yaml` holds one watch. Loading checks everything a person could get
+wrong and reports every problem at once, each as `file:line: key.path: what was expected`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from monitor.errors import RulesError, RulesErrors
+from monitor.figures import Figure, extract
+from monitor.googlenews import search_url
+
+SLUG = r"^[a-z0-9][a-z0-9_-]*$"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+
+
+Duration = Annotated[
+    float,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _DURATION.pattern},
+                {"type": "number", "exclusiveMinimum": 0},
+            ],
+            "description": "How often to poll: a number with s, m, h or d, like 30s or 15m.",
+        }
+    ),
+]
+Percent = Annotated[
+    float,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _PERCENT.pattern},
+                {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+            ],
+            "description": "How far a report may differ and still match, like 5%.",
+        }
+    ),
+]
+
+
+def parse_duration(text: str | float) -> float:
+    """Seconds in `2s`, `15m`, `1h`, `1d` (a bare number is seconds)."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        match = _DURATION.match(str(text))
+        if not match:
+            raise ValueError(
+                f'"{text}" is not a duration; write a number with s, m, h or d, like 30s or 15m'
+            )
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f'"{text}" must be longer than zero')
+    return seconds
+
+
+def parse_money(text: str) -> Figure:
+    """The one figure a person wrote as a claim's value ("5조~7조 달러", "$40 billion")."""
+    figures = [f for f in extract(text) if f.role == "value" and f.conversion_of is None]
+    if not figures or figures[0].vague:
+        raise ValueError(f'"{text}" is not a money amount')
+    if len(figures) > 1:
+        raise ValueError(f'"{text}" holds {len(figures)} amounts; write one amount or one range')
+    return figures[0]
+
+
+EntityId = Annotated[str, StringConstraints(pattern=SLUG)]
+Aliases = Annotated[list[Annotated[str, StringConstraints(min_length=1)]], Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FeedRule(_Strict):
+    """A feed to poll: a URL, or a Google News search built from a query."""
+
+    url: str | None = Field(None, description="An RSS, Atom or JSON Feed URL.")
+    google_news: str | None = Field(None, description="A Google News search query.")
+    lang: str = Field("en-US", description="Edition of a Google News search: en-US, ko, ...")
+    every: Duration = 900.0
+    full_text: bool = Field(False, description="Fetch each article's page for its full text.")
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _every(cls, value: Any) -> float:
+        return parse_duration(value)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f'"{value}" is not an http(s) URL')
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FeedRule:
+        if (self.url is None) == (self.google_news is None):
+            raise ValueError("a feed needs either `url` or `google_news`, not both and not neither")
+        return self
+
+    @property
+    def feed_url(self) -> str:
+        """The URL that is polled."""
+        return self.url or search_url(self.google_news or "", self.lang)
+
+
+class StatedValue(_Strict):
+    """Another value the source stated for the same claim (a typo, a mix-up, a second figure)."""
+
+    value: str
+    quote: str | None = None
+    note: str | None = None
+    _figure: Figure = PrivateAttr()
+
+    @field_validator("value")
+    @classmethod
+    def _money(cls, value: str) -> str:
+        parse_money(value)
+        return value
+
+    def model_post_init(self, context: Any) -> None:
+        self._figure = parse_money(self.value)
+
+    @property
+    def figure(self) -> Figure:
+        return self._figure
+
+
+class ClaimRule(StatedValue):
+    """A figure a story rests on, with the value it was first reported at."""
+
+    id: str = Field(pattern=SLUG)
+    title: str | None = Field(None, description="A name for people; defaults to the id.")
+    about: list[str] = Field(min_length=1, description="Entity ids this figure is about.")
+    topic: list[str] = Field(min_length=1, description="Words that tie a figure to this claim.")
+    as_of: date
+    tolerance: Percent = 0.05
+    also: list[StatedValue] = Field(
+        default_factory=list, description="Other values the source stated for this claim."
+    )
+
+    @field_validator("tolerance", mode="before")
+    @classmethod
+    def _percent(cls, value: Any) -> float:
+        if isinstance(value, str):
+            match = _PERCENT.match(value)
+            if not match:
+                raise ValueError(f'"{value}" is not a percentage; write it like 5%')
+            value = float(match.group(1)) / 100
+        if not isinstance(value, int | float) or not 0 <= value < 1:
+            raise ValueError(f'"{value}" must be a percentage from 0% to 99%')
+        return float(value)
+
+    @property
+    def name(self) -> str:
+        return self.title or self.id
+
+
+class SlackRule(_Strict):
+    channel: str | None = Field(None, description="Overrides SLACK_CHANNEL for this watch.")
+
+
+class Watch(_Strict):
+    """One rules file: entities, keywords, feeds and the claims to diff against."""
+
+    watch: str = Field(pattern=SLUG, description="A unique slug.")
+    title: str
+    entities: dict[EntityId, Aliases] = Field(description="Entity id -> aliases, in any language.")
+    keywords: list[str] = Field(default_factory=list)
+    feeds: list[FeedRule] = Field(default_factory=list)
+    claims: list[ClaimRule] = Field(default_factory=list)
+    slack: SlackRule = Field(default_factory=SlackRule)
+
+
+class Rules(BaseModel):
+    """Every watch that was loaded, and the files they came from."""
+
+    model_config = ConfigDict(frozen=True)
+    watches: list[Watch]
+    files: dict[str, str]  # watch slug -> file path
+
+    def watch(self, slug: str) -> Watch:
+        return next(w for w in self.watches if w.watch == slug)
+
+
+def rule_files(path: Path) -> list[Path]:
+    """The rules files at `path`: the file itself, or a directory's *.yaml and *.yml."""
+    if path.is_dir():
+        return sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+    if path.exists():
+        return [path]
+    raise RulesErrors([RulesError(str(path), None, "", "no such file or directory")])
+
+
+def load_rules(path: Path | str) -> Rules:
+    """Load and check every watch under `path`; raise `RulesErrors` listing each problem."""
+    path = Path(path)
+    files = rule_files(path)
+    errors: list[RulesError] = []
+    watches: list[Watch] = []
+    origin: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    for file in files:
+        try:
+            watch, watch_line = load_watch(file)
+        except RulesErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        if watch.watch in origin:
+            errors.append(
+                RulesError(
+                    str(file),
+                    watch_line,
+                    "watch",
+                    f'"{watch.watch}" is already the slug of {origin[watch.watch]}:'
+                    f"{lines[watch.watch]}; each watch needs its own",
+                )
+            )
+            continue
+        origin[watch.watch] = str(file)
+        lines[watch.watch] = watch_line
+        watches.append(watch)
+    if not files:
+        errors.append(RulesError(str(path), None, "", "holds no .yaml rules files"))
+    if errors:
+        raise RulesErrors(errors)
+    return Rules(watches=watches, files=origin)
+
+
+def load_watch(file: Path) -> tuple[Watch, int]:
+    """One rules file as a `Watch`, with the line of its `watch:` key."""
+    name = str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesErrors([RulesError(name, None, "", f"cannot be read: {exc}")]) from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise RulesErrors(
+            [RulesError(name, line, "", f"is not valid YAML: {exc.problem or exc}")]
+        ) from exc
+    if node is None:
+        raise RulesErrors([RulesError(name, None, "", "is empty; a watch needs at least `watch:`")])
+    errors: list[RulesError] = []
+    data, lines = _plain(node, (), name, errors, yaml.SafeLoader(""))
+    if not isinstance(data, dict):
+        raise RulesErrors([RulesError(name, node.start_mark.line + 1, "", "must be a mapping")])
+    try:
+        watch = Watch.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            errors.append(
+                RulesError(name, _line_of(lines, loc), _key_path(loc), _message(err, data))
+            )
+        raise RulesErrors(errors) from None
+    errors.extend(_cross_check(watch, name, lines))
+    if errors:
+        raise RulesErrors(errors)
+    return watch, lines.get(("watch",), 1)
+
+
+def _plain(
+    node: yaml.Node,
+    loc: tuple[Any, ...],
+    file: str,
+    errors: list[RulesError],
+    loader: yaml.SafeLoader,
+) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """Plain data from a YAML node, and the line of every key path in it."""
+    lines: dict[tuple[Any, ...], int] = {loc: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node)
+            if key in out:
+                errors.append(
+                    RulesError(
+                        file,
+                        key_node.start_mark.line + 1,
+                        _key_path((*loc, key)),
+                        f"is given twice (first on line {lines[(*loc, key)]})",
+                    )
+                )
+                continue
+            value, sub = _plain(value_node, (*loc, key), file, errors, loader)
+            sub[(*loc, key)] = key_node.start_mark.line + 1
+            lines.update(sub)
+            out[key] = value
+        return out, lines
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            value, sub = _plain(item, (*loc, index), file, errors, loader)
+            lines.update(sub)
+            items.append(value)
+        return items, lines
+    return loader.construct_object(node, deep=True), lines
+
+
+def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    """The line of the deepest key in `loc` that the file has."""
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    """`claims[0].value` from ("claims", 0, "value")."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed in the mapping at `loc`, for "unknown key" messages."""
+    model: type[BaseModel] = Watch
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[part].annotation
+        inner = getattr(annotation, "__args__", (annotation,))
+        found = next((t for t in inner if isinstance(t, type) and issubclass(t, BaseModel)), None)
+        if found is None:
+            return []
+        model = found
+    return list(model.model_fields)
+
+
+def _message(err: Any, data: Any) -> str:
+    kind = err["type"]
+    loc = tuple(err["loc"])
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_fields_at(loc[:-1]))
+        return f"unknown key; the keys here are: {allowed}"
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "value_error":
+        return str(err["ctx"]["error"])
+    if kind == "string_pattern_mismatch":
+        return f'"{err["input"]}" must be a slug: lower-case letters, digits, - and _'
+    if kind == "too_short":
+        return "needs at least one item"
+    if kind in {"date_from_datetime_parsing", "date_parsing", "date_type"}:
+        return f'"{err["input"]}" is not a date; write it as YYYY-MM-DD'
+    return f"{err['msg']} (got {err['input']!r})"
+
+
+def _cross_check(
+    watch: Watch, file: str, lines: dict[tuple[Any, ...], int]
+) -> Iterator[RulesError]:
+    """What no single field can check: duplicate ids, claims naming unknown entities."""
+    seen: dict[str, int] = {}
+    for index, claim in enumerate(watch.claims):
+        if claim.id in seen:
+            yield RulesError(
+                file,
+                lines.get(("claims", index, "id")),
+                f"claims[{index}].id",
+                f'"{claim.id}" is already the id of claims[{seen[claim.id]}]; '
+                "claim ids must be unique",
+            )
+        seen.setdefault(claim.id, index)
+        for j, entity in enumerate(claim.about):
+            if entity not in watch.entities:
+                known = ", ".join(watch.entities) or "none"
+                yield RulesError(
+                    file,
+                    lines.get(("claims", index, "about", j)),
+                    f"claims[{index}].about[{j}]",
+                    f'"{entity}" is not an entity of this watch (entities: {known})',
+                )
+    urls: dict[str, int] = {}
+    for index, feed in enumerate(watch.feeds):
+        if feed.feed_url in urls:
+            yield RulesError(
+                file,
+                lines.get(("feeds", index)),
+                f"feeds[{index}]",
+                f"is the same feed as feeds[{urls[feed.feed_url]}]",
+            )
+        urls.setdefault(feed.feed_url, index)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of a rules file, for editors."""
+    schema = Watch.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "funding-monitor watch"
+    return schema

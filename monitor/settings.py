@@ -1,0 +1,45 @@
+"""Settings from the environment and an optional `.env` file.
+
+The names are a contract (README, Dockerfile, systemd unit): MONITOR_* for the daemon,
+SLACK_* for delivery.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    """Everything the daemon reads from its environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field("sqlite:///monitor.db", validation_alias=_env("MONITOR_DATABASE_URL"))
+    rules: Path = Field(Path("rules"), validation_alias=_env("MONITOR_RULES"))
+    slack_bot_token: str | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_channel: str | None = Field(None, validation_alias=_env("SLACK_CHANNEL"))
+    slack_webhook_url: str | None = Field(None, validation_alias=_env("SLACK_WEBHOOK_URL"))
+    slack_api_url: str | None = Field(None, validation_alias=_env("SLACK_API_URL"))
+    http_addr: str = Field("127.0.0.1:9108", validation_alias=_env("MONITOR_HTTP_ADDR"))
+    connect_timeout: float = Field(10.0, validation_alias=_env("MONITOR_CONNECT_TIMEOUT"))
+    fetch_timeout: float = Field(30.0, validation_alias=_env("MONITOR_FETCH_TIMEOUT"))
+    max_body_bytes: int = Field(10_000_000, validation_alias=_env("MONITOR_MAX_BODY_BYTES"))
+    per_host: int = Field(2, validation_alias=_env("MONITOR_PER_HOST"))
+    degraded_after: int = Field(5, validation_alias=_env("MONITOR_DEGRADED_AFTER"))
+    delivery_every: float = Field(2.0, validation_alias=_env("MONITOR_DELIVERY_EVERY"))
+    replica_id: str | None = Field(None, validation_alias=_env("MONITOR_REPLICA_ID"))
+    event_broker: str | None = Field(None, validation_alias=_env("MONITOR_EVENT_BROKER"))
+    log_level: str = Field("INFO", validation_alias=_env("MONITOR_LOG_LEVEL"))
+    log_format: str = Field("text", validation_alias=_env("MONITOR_LOG_FORMAT"))
+
+    @property
+    def shared(self) -> bool:
+        """Whether replicas share work through the database (PostgreSQL only)."""
+        return self.database_url.startswith("postgresql")

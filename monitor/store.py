@@ -1,0 +1,218 @@
+"""Storage: the tables, the engine and the few writes that must be atomic.
+
+SQLite is set up for a daemon with a thread pool (WAL, busy_timeout, foreign keys,
+`BEGIN IMMEDIATE` for writes); PostgreSQL works through the same code. The schema
+is owned by the Alembic migrations in `monitor/migrations`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, UniqueConstraint, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Field, Session, SQLModel, create_engine
+
+from monitor.errors import ConfigError
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class FeedState(SQLModel, table=True):
+    """What the last polls of one feed found; drives conditional GET, backoff and health."""
+
+    __tablename__ = "feed_state"
+    url: str = Field(primary_key=True)
+    watch: str = Field(index=True)
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    seen_ids: str | None = None  # JSON list of the item ids in the last document processed
+    last_poll_at: datetime | None = None
+    last_status: int | None = None  # HTTP status of the last poll
+    last_result: str | None = None  # new | unchanged | not_modified | failed
+    last_error: str | None = None
+    warning: str | None = None  # feedparser's complaint about a feed it could still read
+    failures: int = 0  # failed polls in a row
+    next_poll_at: datetime | None = None  # not before this (backoff, Retry-After)
+    degraded: bool = False  # a "feed degraded" message was raised and not yet recovered
+    polls: int = 0
+    articles: int = 0
+
+
+class ArticleRow(SQLModel, table=True):
+    """One news article, stored once however many feeds carry it."""
+
+    __tablename__ = "article"
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True)  # canonical
+    guid: str
+    title: str
+    title_key: str = Field(index=True)
+    summary: str = ""
+    body: str | None = None
+    published: datetime = Field(index=True)
+    publisher: str = Field(index=True)
+    lang: str
+    feed_url: str
+    fetched_at: datetime = Field(default_factory=utcnow)
+
+
+class ClaimRow(SQLModel, table=True):
+    """A claim as the rules state it; kept in step with the rules at each load."""
+
+    __tablename__ = "claim"
+    watch: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    title: str
+    value: str
+    low: float
+    high: float
+    currency: str
+    as_of: date
+    tolerance: float
+    quote: str | None = None
+
+
+class ObservationRow(SQLModel, table=True):
+    """A figure read in an article and attributed to a claim, with its evidence."""
+
+    __tablename__ = "observation"
+    __table_args__ = (UniqueConstraint("article_id", "watch", "start", name="uq_observation_span"),)
+    id: int | None = Field(default=None, primary_key=True)
+    watch: str = Field(index=True)
+    claim: str | None = Field(default=None, index=True)  # None when ambiguous
+    candidates: str | None = None  # the tied claims, when ambiguous
+    article_id: int = Field(foreign_key="article.id", index=True)
+    start: int
+    text: str
+    low: float
+    high: float
+    currency: str
+    qualifier: str
+    role: str
+    usd_low: float | None = None
+    usd_high: float | None = None
+    mixup: str | None = None
+    quote: str
+    outcome: str  # unchanged | change | corroboration | context | mixup | ambiguous | vague
+    alert_id: int | None = Field(default=None, foreign_key="alert.id")
+    observed_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertRow(SQLModel, table=True):
+    """The outbox: one row per message to deliver, sent in id order, exactly once."""
+
+    __tablename__ = "alert"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)  # idempotency key, also in the Slack message metadata
+    kind: str  # change | corroboration | feed_degraded | feed_recovered
+    watch: str = Field(index=True)
+    claim: str | None = Field(default=None, index=True)
+    parent_id: int | None = Field(default=None, foreign_key="alert.id")  # thread of a corroboration
+    low: float | None = None  # the reported value, which becomes a known value of the claim
+    high: float | None = None
+    currency: str | None = None
+    as_of: date | None = None
+    payload: str  # JSON: everything the message shows
+    channel: str | None = None
+    status: str = Field(default="pending", index=True)  # pending | sending | sent | failed
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    claimed_at: datetime | None = None  # when a worker took it to send ("sending")
+    claimed_by: str | None = None  # which worker (host:pid) took it
+    ts: str | None = None  # Slack's message timestamp once sent
+    corroborations: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`, with SQLite configured for many threads writing."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take transactions away from the driver, which starts none on SELECT and so loses
+    # read-modify-write updates; `_sqlite_on_begin` starts them ourselves.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "busy_timeout=30000",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def session(engine: Engine) -> Iterator[Session]:
+    """One short transaction: committed on success, rolled back on error."""
+    with Session(engine, expire_on_commit=False) as s, s.begin():
+        yield s
+
+
+def insert_ignore(
+    s: Session, model: type[SQLModel], values: dict[str, Any], keys: list[str]
+) -> Any:
+    """Insert a row unless one with the same `keys` exists; the new id, or None if it existed."""
+    dialect = s.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__  # type: ignore[attr-defined]
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    pk = next(iter(table.primary_key.columns))
+    return s.execute(stmt.returning(pk)).scalar()
+
+
+def check_database(engine: Engine) -> None:
+    """Fail with a clear message when the database does not answer."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        raise ConfigError(
+            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
+            f"{exc.orig}. Check MONITOR_DATABASE_URL and that the server is running."
+        ) from exc
+
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def migrate(engine: Engine) -> None:
+    """Create or upgrade the schema to the latest migration."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def open_store(url: str) -> Engine:
+    """The engine for `url`, checked and migrated: what every command starts with."""
+    engine = make_engine(url)
+    check_database(engine)
+    migrate(engine)
+    return engine
