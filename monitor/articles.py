@@ -171,6 +171,10 @@ class _TextExtractor(HTMLParser):
             self._items.append([])
         elif tag in _BLOCK_TAGS:
             self._items[-1].append(" ")
+        elif tag == "font" and self._items[-1] and self._items[-1][-1].endswith("\xa0\xa0"):
+            # Google News writes "headline&nbsp;&nbsp;<font>publisher</font>": keep them apart
+            # the way its titles do.
+            self._items[-1].append(" - ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _INVISIBLE_TAGS:

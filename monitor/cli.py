@@ -25,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    pretty_exceptions_show_locals=False,  # locals could hold a Slack token
 )
 rules_app = typer.Typer(
     help="Check the rules files, or print their JSON Schema.", no_args_is_help=True
@@ -96,6 +97,25 @@ def run(
     )
     for r in failed:
         err.print(f"  failed: {r.url}: {r.error}", highlight=False)
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema and load the claims from the rules.
+
+    `monitor run` does this itself; run it once before starting several replicas, so
+    that they never race to create the same tables.
+    """
+    from monitor.poll import sync_claims
+    from monitor.rules import load_rules
+
+    settings = Settings()
+    engine = _engine(settings)
+    with _friendly_errors():
+        rules = load_rules(settings.rules)
+        sync_claims(engine, rules)
+    claims = sum(len(w.claims) for w in rules.watches)
+    out.print(f"database ready: {claims} claims from {len(rules.watches)} watches", highlight=False)
 
 
 @rules_app.command("check")

@@ -14,7 +14,7 @@ See docs/figures.md for the forms and the rules.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 Qualifier = Literal["exact", "approx", "at_most", "at_least"]
@@ -34,7 +34,9 @@ class Figure:
     qualifier: Qualifier = "exact"
     vague: bool = False  # "수조 달러", "trillions of dollars": low/high only bound the magnitude
     role: Role = "value"  # "from": the earlier figure of a change ("cut from $44bn to $37bn")
-    conversion_of: int | None = None  # index, in the same extract() list, of the figure this converts
+    conversion_of: int | None = (
+        None  # index, in the same extract() list, of the figure this converts
+    )
     mixup: str | None = None  # ISO code the writer most likely meant, when implausible as written
 
 
@@ -84,22 +86,21 @@ _DOLLAR_PREFIX = {
     "c": "CAD",
     "ca": "CAD",
     "cad": "CAD",
-    "a": "AUD",
     "au": "AUD",
     "aud": "AUD",
     "hk": "HKD",
     "hkd": "HKD",
     "nz": "NZD",
     "nzd": "NZD",
-    "s": "SGD",
     "sg": "SGD",
     "sgd": "SGD",
     "nt": "TWD",
-    "r": "BRL",
     "mex": "MXN",
     "mx": "MXN",
     "mxn": "MXN",
 }
+# One capital glued to "$" only: "a $300 million contract" is the article, not A$.
+_DOLLAR_LETTER = {"A": "AUD", "S": "SGD", "R": "BRL"}
 # English currency names after a number. Bare "francs", "dinars", "riyals", "pesos", "lira"
 # name several currencies and are not read; the country-qualified forms are.
 _EN_NAMES = {
@@ -164,8 +165,6 @@ _EN_NAMES = {
     "danish krone": "DKK",
     "dirham": "AED",
 }
-# "pounds" alone is also a weight: read it only with a scale word ("361 million pounds").
-_WEIGHT_AMBIGUOUS = "GBP-bare"
 _KO_NAMES = {
     "달러": "USD",
     "불": "USD",
@@ -209,11 +208,31 @@ _KO_NAMES = {
 }
 
 
+def _trie(words: list[str]) -> str:
+    """An alternation factored by common prefix, so `re` tries one branch per character."""
+    root: dict[str, dict] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        branches = [re.escape(c) + build(child) for c, child in sorted(node.items()) if c]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(root)
+
+
 def _alt(words: list[str]) -> str:
     """Regex alternation, longest first so "hong kong dollars" wins over "dollars"."""
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
+_EN_LAST_WORDS = {name.split()[-1] for name in _EN_NAMES} | {"pound"}
 _EN_NAME_RE = _alt([n.replace(" ", "\0") for n in _EN_NAMES]).replace("\0", r"\s")
 _KO_COUNTRY = "미국|미|캐나다|호주|홍콩|싱가포르|대만|뉴질랜드|중국|영국|스위스|멕시코|터키|인도|핀란드|네덜란드"
 _KO_UNIT = (
@@ -221,6 +240,7 @@ _KO_UNIT = (
     r"|엔화|엔(?!비디아|진|터|지|씨|젤|딩|트|데)|유로화|유로|위안화|위안|파운드|프랑|루블|링깃|바트|페소|리라|헤알"
     r"|루피|킵|라리|콜론|페세타|마르카|휠던|디르함|리얄"
 )
+_KO_AFTER_SPACED_DIGITS = re.compile(rf"\s?(?:[십백천만억조경]|{_KO_UNIT})")
 _SYMBOL_RE = _alt(list(_SYMBOLS))
 _CODE_RE = rf"(?i:{_alt(_CODES)})|{_alt(list(_UPPER_CODES))}"
 
@@ -231,6 +251,8 @@ _SUFFIX = re.compile(
     (?:
         (?P<en>(?:{_EN_NAME_RE}|pound)(?:e?s)?(?:\s+sterling)?)\b
       | (?P<mcode>M(?:{_CODE_RE}))\b
+      | (?P<dp>{_alt(list(_DOLLAR_PREFIX))})\$
+      | (?P<rs>Rs\.?|RM)\b
       | (?P<code>{_CODE_RE})(?![\w$])(?:\s(?P<scale>trillion|billion|million)\b)?
       | (?P<ko>(?:(?:{_KO_COUNTRY})\s?)?(?:{_KO_UNIT}))
       | (?P<sym>{_SYMBOL_RE})(?!\d)
@@ -243,6 +265,7 @@ _PREFIX = re.compile(
     rf"""
     (?:
         (?<![A-Za-z.])(?P<dp>{_alt(list(_DOLLAR_PREFIX))})\s?\$
+      | (?<![A-Za-z.])(?-i:(?P<letter>[ASR]))\$
       | (?P<sym>{_SYMBOL_RE})
       | (?<![A-Za-z])(?P<mcode>M(?:{_CODE_RE}))
       | (?<![A-Za-z])(?P<code>{_CODE_RE})
@@ -254,6 +277,13 @@ _PREFIX = re.compile(
     re.VERBOSE | re.IGNORECASE,
 )
 _PREFIX_REACH = 20
+_PREFIX_LAST = set("$") | {s[-1] for s in _SYMBOLS}
+_PREFIX_WORDS = (
+    {c.lower() for c in (*_CODES, *_UPPER_CODES)}
+    | {"m" + c.lower() for c in (*_CODES, *_UPPER_CODES)}
+    | {"rs", "rm", "ringgit", "ringgits"}
+)
+_LAST_WORD = re.compile(r"[A-Za-z]+\Z")
 
 # ---------------------------------------------------------------------------------------------
 # Numbers.
@@ -288,7 +318,18 @@ _ARABIC = re.compile(
 )
 _KO_SMALL = {"십": 10.0, "백": 100.0, "천": 1000.0}
 _KO_LARGE = {"만": 1e4, "억": 1e8, "조": 1e12, "경": 1e16}
-_KO_DIGIT = {"영": 0, "일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "칠": 7, "팔": 8, "구": 9}
+_KO_DIGIT = {
+    "영": 0,
+    "일": 1,
+    "이": 2,
+    "삼": 3,
+    "사": 4,
+    "오": 5,
+    "육": 6,
+    "칠": 7,
+    "팔": 8,
+    "구": 9,
+}
 _KO_TOKEN = re.compile(
     r"(?P<sp>\s?)(?:(?P<d>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"|(?P<h>[일이삼사오육칠팔구])(?:[점쩜](?P<hf>[영일이삼사오육칠팔구]+))?|(?P<s>[십백천])|(?P<l>[만억조경]))"
@@ -329,22 +370,30 @@ _EN_VAGUE_FACTOR = {
     "a few hundred": (200.0, 900.0),
 }
 
-# Where a number may start. Hangul numerals must start a word; a bare "천"/"만" must lead
-# to digits or to a currency, so words such as "이사회" or "만들다" cost one failed match.
-_START = re.compile(
-    r"(?<![\d.,])\d"
-    r"|(?<![가-힣])(?:수\s?[십백천]?\s?[만억조]|[일이삼사오육칠팔구십백천만억조][일이삼사오육칠팔구십백천만억조점쩜]*\s?(?=[\d]|"
+# Where a number may start: a digit, a Hangul numeral starting a word, or an English number
+# word. One cheap character-class search finds the first two; the words are found on the
+# lower-cased text through a prefix-factored alternation, which `re` scans quickly.
+_START = re.compile(r"\d(?<![\d.,]\d)|[일이삼사오육칠팔구십백천만억조수](?<![가-힣][가-힣])")
+# A Hangul numeral must lead to digits, a large unit or a currency: "이사회", "만들다" do not.
+_KO_START = re.compile(
+    r"수\s?[십백천]?\s?[만억조]|[일이삼사오육칠팔구십백천만억조][일이삼사오육칠팔구십백천만억조점쩜]*\s?(?=\d|"
     + _KO_UNIT
-    + r"|[만억조]))"
-    r"|\b(?:several|a\sfew|a\scouple|tens|hundreds|trillions|billions|millions|a\squarter|quarter|half|three"
-    r"|one|two|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
-    r"|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)\b",
-    re.IGNORECASE,
+    + r"|[만억조])"
 )
-# Cheap pre-check: a sentence without a currency marker holds no figure.
+_NUMBER_WORDS = (
+    "several|a few|a couple|tens|hundreds|trillions|billions|millions|a quarter|quarter|half"
+    "|three|one|two|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    "|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+).split("|")
+_START_WORD = re.compile(_trie(_NUMBER_WORDS) + r"\b")
+# Cheap pre-check on the lower-cased text: a sentence without any currency marker holds no
+# figure. A superset ("eur" in "europe" passes); the real tests come after.
 _ANY_CURRENCY = re.compile(
-    rf"{_SYMBOL_RE}|(?:{_KO_UNIT})|\b(?:{_EN_NAME_RE}|pound|m?(?:{_CODE_RE})|rs\.?|rm)",
-    re.IGNORECASE,
+    _trie(
+        [*_SYMBOLS, *_KO_NAMES, "프랑", "페소", "리라", "루피", "pound", "sterling", "rs", "rm"]
+        + [word for name in _EN_NAMES for word in name.split()]
+        + [c.lower() for c in (*_CODES, *_UPPER_CODES)]
+    )
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -400,7 +449,6 @@ _CONVERSION_JOIN = re.compile(
 _ROUGH_PER_USD = {"USD": 1.0, "EUR": 0.9, "GBP": 0.8, "CHF": 0.9, "CAD": 1.35, "AUD": 1.5}
 _IMPLAUSIBLE_USD = 5e14
 _KRW_PER_USD = 1350.0
-_HANGUL = re.compile(r"[가-힣]")
 
 
 @dataclass(slots=True)
@@ -564,6 +612,10 @@ def _suffix_currency(text: str, num: _Num) -> tuple[str, int, float] | None:
         return (iso, m.end(), 1.0) if iso else None
     if m.group("mcode") is not None:
         return _iso(m.group("mcode")[1:]), m.end(), 1e6
+    if m.group("dp") is not None:
+        return _DOLLAR_PREFIX[m.group("dp").lower()], m.end(), 1.0
+    if m.group("rs") is not None:
+        return ("INR" if m.group("rs").lower().startswith("rs") else "MYR"), m.end(), 1.0
     if m.group("code") is not None:
         if hyphen:
             return None
@@ -574,7 +626,7 @@ def _suffix_currency(text: str, num: _Num) -> tuple[str, int, float] | None:
         iso = _KO_NAMES.get(name)
         if iso is None:
             return None  # bare "프랑", "페소", "루피", "리라": several currencies share the name
-        if num.mult == 0.0 and len(name) == 1:
+        if num.mult == 0.0 and len(name) == 1 and num.low.is_integer():
             return None  # "사원", "일원", "이불" are words, not 4 won, 1 won or 2 dollars
         return iso, m.end(), 1.0
     if hyphen:
@@ -591,11 +643,20 @@ def _singular(word: str) -> str:
 
 def _prefix_currency(text: str, start: int) -> tuple[str, int, float] | None:
     """(ISO code, start, extra scale) for a currency written before the number."""
+    before = text[max(0, start - _PREFIX_REACH) : start].rstrip()
+    if not before or (before[-1] not in _PREFIX_LAST and not before[-1].isalpha()):
+        return None  # most numbers: a space and a word or punctuation before them
+    if before[-1].isalpha():
+        word = _LAST_WORD.search(before)
+        if word is None or word.group().lower() not in _PREFIX_WORDS:
+            return None
     m = _PREFIX.search(text, max(0, start - _PREFIX_REACH), start)
     if m is None:
         return None
     if m.group("dp") is not None:
         return _DOLLAR_PREFIX[m.group("dp").lower()], m.start(), 1.0
+    if m.group("letter") is not None:
+        return _DOLLAR_LETTER[m.group("letter")], m.start(), 1.0
     if m.group("sym") is not None:
         return _SYMBOLS[m.group("sym")], m.start(), 1.0
     if m.group("mcode") is not None:
@@ -607,29 +668,40 @@ def _prefix_currency(text: str, start: int) -> tuple[str, int, float] | None:
     return "MYR", m.start(), 1.0
 
 
-def _scan(text: str, korean: bool) -> list[_Money | _Num]:
+def _starts(text: str, lower: str, korean: bool) -> list[int]:
+    """Positions where a number may start, in order."""
+    starts = [
+        m.start()
+        for m in _START.finditer(text)
+        if text[m.start()].isdigit() or (korean and _KO_START.match(text, m.start()))
+    ]
+    words = [
+        m.start()
+        for m in _START_WORD.finditer(lower)
+        if m.start() == 0 or not lower[m.start() - 1].isalnum()
+    ]
+    return sorted(starts + words) if words else starts
+
+
+def _scan(text: str, lower: str, korean: bool) -> list[_Money | _Num]:
     """Numbers in order: with their currency as `_Money`, without as `_Num` (a range end)."""
     items: list[_Money | _Num] = []
     used_until = 0  # a currency marker belongs to one number only
     pos = 0
-    while (s := _START.search(text, pos)) is not None:
-        num = _read_number(text, s.start(), korean)
+    for start in _starts(text, lower, korean):
+        if start < pos:
+            continue
+        num = _read_number(text, start, korean)
         if num is None:
-            pos = s.end()
             continue
         pos = num.end
         pre = _prefix_currency(text, num.start)
         if pre is not None and pre[1] >= used_until:
             iso, start, scale = pre
-            end = num.end
-            suf = _suffix_currency(text, num)
-            if suf is not None and suf[0] == iso and scale == 1.0:
-                end = suf[1]  # "$ 10 dollars": both markers belong to the figure
-                scale = suf[2]
             items.append(
-                _Money(start, end, num.low * scale, num.high * scale, iso, num.mult, num.vague)
+                _Money(start, num.end, num.low * scale, num.high * scale, iso, num.mult, num.vague)
             )
-            used_until = pos = end
+            used_until = num.end
             continue
         suf = _suffix_currency(text, num)
         if suf is not None:
@@ -749,9 +821,12 @@ def extract(text: str, *, lang: str | None = None) -> list[Figure]:
     """
     if lang not in (None, "en", "ko"):
         raise ValueError(f"lang must be 'en', 'ko' or None, not {lang!r}")
-    if _ANY_CURRENCY.search(text) is None:
+    lower = text.lower()
+    if len(lower) != len(text):  # a case fold that changes length ("İ"): keep offsets right
+        lower = text
+    if _ANY_CURRENCY.search(lower) is None:
         return []
-    found = _join_ranges(text, _scan(text, korean=lang != "en"))
+    found = _join_ranges(text, _scan(text, lower, korean=lang != "en"))
     _changes(text, found)
     for m in found:
         _qualify(text, m)

@@ -6,11 +6,13 @@ here. A document that yields nothing usable is a `FeedError` saying why.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import html
 import io
 import json
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +34,12 @@ _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 _HTML_START = re.compile(rb"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
 _HTML_TITLE = re.compile(rb"<title[^>]*>([^<]{1,200})</title>", re.IGNORECASE)
 _ROOT_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+# expat's messages for input that stops inside the document: a cut-off response.
+_ENDED_EARLY = frozenset({"no element found", "unclosed token", "unclosed CDATA section"})
 _SPACELESS_OFFSET = re.compile(r"(\d)([+-]\d{4})$")
+_LONG_MONTH = re.compile(
+    r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?(?=\s)", re.IGNORECASE
+)
 
 # quick_ids: item boundaries, then each item's id element or link, read with plain regexes.
 _ITEM_TAG = re.compile(rb"<(/?)([\w.-]+:)?(item|entry)[\s>/]")
@@ -81,9 +88,13 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         io.BytesIO(body), response_headers=_korean_as_cp949(body, headers), sanitize_html=False
     )
     entries = [entry for entry in (_entry(raw) for raw in parsed.entries) if entry is not None]
-    problem = _describe_bozo(parsed.get("bozo_exception")) if parsed.bozo else None
-    if not entries and (not parsed.version or parsed.bozo):
-        raise FeedError(url, _why_not_a_feed(head, problem))
+    exc = parsed.get("bozo_exception") if parsed.bozo else None
+    problem = _describe_bozo(exc, body) if exc is not None else None
+    # An encoding override alone leaves a sound (possibly empty) feed; broken XML without
+    # a single entry, or a document of no feed format, is nothing we can use.
+    if not entries and (not parsed.version or isinstance(exc, SAXParseException)):
+        broken = problem if isinstance(exc, SAXParseException) else None
+        raise FeedError(url, _why_not_a_feed(head, broken))
     return ParsedFeed(
         title=(parsed.feed.get("title") or "").strip(),
         version=parsed.version or "unknown",
@@ -166,7 +177,7 @@ def _korean_as_cp949(body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
     return lowered
 
 
-def _why_not_a_feed(head: bytes, problem: str | None) -> str:
+def _why_not_a_feed(head: bytes, broken_xml: str | None) -> str:
     start = head[:4096]
     if _HTML_START.search(start):
         reason = "the server sent an HTML page, not a feed"
@@ -174,8 +185,8 @@ def _why_not_a_feed(head: bytes, problem: str | None) -> str:
         if title:
             reason += f" ({html.unescape(title.group(1).decode('utf-8', 'replace')).strip()!r})"
         return reason
-    if problem:
-        return f"not a feed: {problem}"
+    if broken_xml:
+        return f"not a feed: {broken_xml}"
     root = _ROOT_ELEMENT.search(_strip_prolog(start))
     name = root.group(1).decode("ascii", "replace") if root else "?"
     return f"not a feed: the XML root is <{name}>, not RSS, RDF or Atom"
@@ -186,19 +197,21 @@ def _strip_prolog(head: bytes) -> bytes:
     return re.sub(rb"^(\s*(<\?.*?\?>|<!--.*?-->|<![^>]*>))*", b"", head, flags=re.DOTALL)
 
 
-def _describe_bozo(exc: object) -> str:
+def _describe_bozo(exc: object, body: bytes) -> str:
     if isinstance(exc, SAXParseException):
-        line = exc.getLineNumber()
+        # feedparser prepends an XML declaration (one line) to a document without one.
+        shift = 0 if body.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml") else 1
+        line = (exc.getLineNumber() or 0) - shift
         message = exc.getMessage()
-        if message == "no element found":
+        if message in _ENDED_EARLY:
             return f"XML ended early (line {line})"
         return f"broken XML at line {line}: {message}"
     return str(exc) or type(exc).__name__
 
 
-def _entry(raw: Mapping[str, Any]) -> Entry | None:
+def _entry(raw: dict[str, Any]) -> Entry | None:
     link = (raw.get("link") or "").strip()
-    title = (raw.get("title") or "").strip()
+    title = " ".join((raw.get("title") or "").split())  # pretty-printed XML wraps titles
     summary = raw.get("summary") or ""
     if not summary and raw.get("content"):
         summary = raw["content"][0].get("value") or ""
@@ -227,17 +240,18 @@ def _content_id(title: str, summary: str) -> str:
     return f"sha1:{digest}"
 
 
-def _date(parsed: Any, raw: str | None) -> datetime | None:
-    if parsed:
-        return datetime(*parsed[:6], tzinfo=UTC)
+def _date(parsed: time.struct_time | None, raw: str | None) -> datetime | None:
+    if parsed:  # feedparser has already converted it to UTC
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
     return _parse_date_text(raw) if raw else None
 
 
 def _parse_date_text(text: str) -> datetime | None:
-    """A date feedparser gave up on: RFC 822 (also "13:47:03+0900") or ISO 8601."""
+    """A date feedparser gave up on: RFC 822 (also "13:47:03+0900", "26 Sept") or ISO 8601."""
     text = text.strip()
+    rfc822 = _LONG_MONTH.sub(r"\1", _SPACELESS_OFFSET.sub(r"\1 \2", text))
     try:
-        when = parsedate_to_datetime(_SPACELESS_OFFSET.sub(r"\1 \2", text))
+        when = parsedate_to_datetime(rfc822)
     except (TypeError, ValueError, IndexError):
         try:
             when = datetime.fromisoformat(text)
@@ -254,7 +268,7 @@ def _parse_json(body: bytes, url: str) -> ParsedFeed:
     except UnicodeDecodeError as exc:
         raise FeedError(url, f"not a feed: JSON that is not valid UTF-8 ({exc.reason})") from exc
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(exc.doc.rstrip()):
+        if exc.msg.startswith("Unterminated") or exc.pos >= len(exc.doc.rstrip()):
             raise FeedError(url, f"not a feed: JSON ended early (line {exc.lineno})") from exc
         raise FeedError(url, f"not a feed: broken JSON at line {exc.lineno}: {exc.msg}") from exc
     if not isinstance(doc, dict) or not (
@@ -277,7 +291,7 @@ def _json_entry(item: object) -> Entry | None:
     if not isinstance(item, dict):
         return None
     link = str(item.get("url") or item.get("external_url") or "").strip()
-    title = str(item.get("title") or "").strip()
+    title = " ".join(str(item.get("title") or "").split())
     summary = str(item.get("summary") or item.get("content_html") or item.get("content_text") or "")
     entry_id = str(item.get("id") or "").strip() or link
     if not entry_id:

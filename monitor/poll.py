@@ -137,7 +137,6 @@ def _poll(
         fetched.status,
         "new" if new else "unchanged",
         cache,
-        [],
         new,
         alerts,
     )

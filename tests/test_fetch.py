@@ -1,5 +1,7 @@
 """Stage Feed against a real loopback HTTP server: limits, validators and failures."""
 
+# ruff: noqa: F811  (pytest fixtures imported from tests.feedserver are test arguments)
+
 from __future__ import annotations
 
 import threading
@@ -13,9 +15,7 @@ from monitor import USER_AGENT
 from monitor.errors import FeedError
 from monitor.fetch import Fetcher
 from tests.feeddocs import news_items, rss20
-from tests.feedserver import FeedServer, closed_port_url
-
-pytest_plugins = ["tests.feedserver"]
+from tests.feedserver import FeedServer, closed_port_url, feed_server, fetcher  # noqa: F401
 
 FEED = rss20(news_items(3))
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}

@@ -54,9 +54,7 @@ def _block_lines(block: dict[str, Any]) -> list[str]:
     if kind == "context":
         return [" · ".join(_plain(e.get("text", "")) for e in block["elements"])]
     if kind == "actions":
-        return [
-            f"{_plain(e['text']['text'])}: {e['url']}" for e in block["elements"] if "url" in e
-        ]
+        return [f"{_plain(e['text']['text'])}: {e['url']}" for e in block["elements"] if "url" in e]
     return []
 
 

@@ -1,0 +1,99 @@
+"""Sentences per second of `monitor.figures.extract` and of quantulum3, in one process, on the
+same 10,000-sentence news-like mix (most sentences hold no money, as in a real feed).
+
+Run: .venv/bin/python bench/extract_speed.py [--sentences N]
+Targets: at least 50,000 sentences/s for ours, and at least 50x quantulum3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+
+from monitor.figures import extract  # noqa: E402
+
+# No money: plain prose, years, percentages, counts, model names, ranks.
+_PLAIN = [
+    "The company said on Tuesday that it would open a new research centre in {city}.",
+    "Shares rose {n}% in early trading after the announcement in {year}.",
+    "The chipmaker plans to build {n} fabs by {year}, according to people familiar with it.",
+    "Analysts expect demand for H100 accelerators to stay strong through {year}.",
+    "More than {n},000 engineers attended the conference in {city} last week.",
+    "The firm ranked 1st in the survey for the {n}th year in a row.",
+    "Officials declined to comment on the talks, which began in {year}.",
+    "샘 알트먼은 AI 칩의 공급 제한으로 인해 성장이 방해되고 있다고 주장했다.",
+    "삼성전자는 {year}년까지 {n}개의 공장을 더 짓겠다고 밝혔다.",
+    "엔비디아는 AI 반도체 시장에서 {n}% 점유율을 보유하고 있습니다.",
+    "이사회는 그의 계획을 이해하지 못했고 소통이 부족했다고 설명했다.",
+    "연구원들은 {n}배 빠른 3nm 공정을 시연했다.",
+    "정부는 지원 대책을 다음 달 발표할 예정이라고 밝혔다.",
+]
+# Money, in the forms news uses.
+_MONEY = [
+    "The project needs ${n} trillion to ${m} trillion, Altman told investors.",
+    "It raised ${n}.5bn in a round led by {city} investors.",
+    "The deal is worth about {n} billion euros (${m} billion).",
+    "The budget was cut from ${m} billion to ${n} billion in {year}.",
+    "이 프로젝트는 {n}조 달러에서 {m}조 달러의 자금이 필요하다.",
+    "정부는 {year}년까지 {n}22조원을 투자하기로 했다.",
+    "회사는 1조 {n}천억 원 규모의 투자를 발표했다.",
+    "수조 달러의 투자를 모으고 있다고 보도됐다.",
+]
+_CITIES = ["Seoul", "London", "Austin", "Taipei", "Abu Dhabi", "Tokyo"]
+
+
+def corpus(n: int, money_share: float = 0.15, seed: int = 0) -> list[str]:
+    """A fixed pseudo-random mix: `money_share` of the sentences carry a figure."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        pool = _MONEY if rng.random() < money_share else _PLAIN
+        a, b = sorted(rng.sample(range(1, 10), 2))
+        out.append(
+            rng.choice(pool).format(
+                n=a, m=b, year=rng.randint(1990, 2040), city=rng.choice(_CITIES)
+            )
+        )
+    return out
+
+
+def rate(fn: Callable[[str], object], sentences: list[str], min_seconds: float = 1.0) -> float:
+    """Sentences per second, repeating the whole list until `min_seconds` have passed."""
+    done = 0
+    start = time.perf_counter()
+    while True:
+        for s in sentences:
+            fn(s)
+        done += len(sentences)
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds:
+            return done / elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sentences", type=int, default=10_000)
+    args = ap.parse_args()
+    warnings.filterwarnings("ignore")
+    from quantulum3 import parser
+
+    sentences = corpus(args.sentences)
+    with_money = sum(bool(extract(s)) for s in sentences)
+    parser.parse(sentences[0])  # load quantulum3's models before timing
+    ours = rate(extract, sentences)
+    theirs = rate(parser.parse, sentences, min_seconds=0.0)
+    print(f"{len(sentences)} sentences, {with_money} with a figure (ours)")
+    print(f"ours        {ours:>12,.0f} sentences/s")
+    print(f"quantulum3  {theirs:>12,.0f} sentences/s")
+    print(f"ratio       {ours / theirs:>12,.1f}x")
+
+
+if __name__ == "__main__":
+    main()

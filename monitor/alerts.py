@@ -1,0 +1,322 @@
+"""Stage Alert: an outbox row rendered as a Slack message a person can act on.
+
+Pure: no I/O. `render` takes the row's plain values (kind, key, payload, channel)
+and returns a `Message` within Slack's limits: Block Kit for people, fallback text
+for notifications, and metadata that lets the outbox find the message again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from monitor.notify.base import Message
+
+# Slack's limits, in characters or elements.
+HEADER_LIMIT = 150
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+URL_LIMIT = 3000
+BLOCK_LIMIT = 50
+_NOTIFICATION_QUOTE = 280  # a notification shows a line or two; the blocks carry the rest
+
+EVENT_TYPES = MappingProxyType(
+    {
+        "change": "funding_figure_changed",
+        "corroboration": "funding_figure_corroborated",
+        "feed_degraded": "feed_degraded",
+        "feed_recovered": "feed_recovered",
+    }
+)
+
+_SYMBOLS = MappingProxyType(
+    {"USD": "$", "KRW": "₩", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "CN¥", "INR": "₹"}
+)
+_SCALES = ((1e12, "trillion", "T"), (1e9, "billion", "B"), (1e6, "million", "M"))
+_QUALIFIERS = MappingProxyType({"approx": "about ", "at_most": "up to ", "at_least": "at least "})
+_PARTIAL_ENTITY = re.compile(r"&[#a-z0-9]*$")
+
+
+def render(
+    *,
+    kind: str,
+    key: str,
+    payload: Mapping[str, Any],
+    channel: str | None,
+    parent_ts: str | None = None,
+) -> Message:
+    """The message for one alert. A corroboration replies in `parent_ts` when given."""
+    if kind == "change":
+        return _change(key, payload, channel)
+    if kind == "corroboration":
+        return _corroboration(key, payload, channel, parent_ts)
+    if kind in ("feed_degraded", "feed_recovered"):
+        return _feed_health(kind, key, payload, channel)
+    raise ValueError(f"unknown alert kind {kind!r} (alert {key})")
+
+
+def format_money(low: float, high: float, currency: str, *, short: bool = False) -> str:
+    """`$7 trillion`, `$5–7 trillion`, `₩622 trillion`; with `short`, `$5T–$7T`."""
+    if low == high:
+        return _amount(high, currency, short)
+    scale = _scale(high)
+    if not short and scale is not None and scale == _scale(low):
+        size, word, _ = scale
+        return f"{_prefix(currency)}{_number(low / size)}–{_number(high / size)} {word}"
+    return f"{_amount(low, currency, short)}–{_amount(high, currency, short)}"
+
+
+def _change(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
+    claim_title = p.get("claim_title") or p["claim"]
+    was, now = _shown(p["previous"]), _shown(p["reported"]) + _in_usd(p)
+    publisher = p.get("publisher") or "A news source"
+    pct = p.get("change_pct")
+    published_mrkdwn, published_plain = _when(p.get("published"))
+    summary = (
+        f"*{_escape(publisher)}* reports *{_escape(now)}* for {_escape(claim_title)}: "
+        f"{_meaning(pct, f'*{_escape(was)}*')}.\n"
+        "The monitor now counts this value as known: further reports of it will be "
+        "threaded under this message."
+    )
+    blocks: list[dict[str, Any]] = [
+        _header(f"Funding figure changed: {claim_title}"),
+        _section(summary),
+        {
+            "type": "section",
+            "fields": [
+                _field("Was → Now", f"{_escape(was)} → {_escape(now)}"),
+                _field("Change", _percent(pct) if pct is not None else "unknown (no rate)"),
+                _field("Source", _escape(publisher)),
+                _field("Published", published_mrkdwn),
+            ],
+        },
+    ]
+    if p.get("quote"):
+        blocks.append(_section(_quote(p["quote"])))
+    blocks.append(
+        _context(_article_line(p), f"Watch: {_escape(p.get('watch_title') or p['watch'])}")
+    )
+    blocks += _button(p.get("article_url"))
+    text = (
+        f"Funding figure changed: {claim_title}: {publisher} reports {now}, was {was}"
+        f" ({_percent(pct) if pct is not None else 'change unknown'}), {published_plain}."
+    )
+    return Message(
+        channel=channel,
+        text=_escape(text),
+        blocks=blocks,
+        metadata=_figure_metadata("change", key, p),
+    )
+
+
+def _corroboration(
+    key: str, p: Mapping[str, Any], channel: str | None, parent_ts: str | None
+) -> Message:
+    publisher = p.get("publisher") or "another source"
+    now = _shown(p["reported"])
+    # Outside a thread the reader does not see which claim it is about.
+    about = "" if parent_ts else f"{p.get('claim_title') or p['claim']}: "
+    head = f"{about}Also reported by {publisher} ({now})"
+    body = f"*{_escape(head)}*" + (f"\n{_quote(p['quote'])}" if p.get("quote") else "")
+    published_mrkdwn, _ = _when(p.get("published"))
+    quote = _clip(p.get("quote") or "", _NOTIFICATION_QUOTE)
+    return Message(
+        channel=channel,
+        text=_escape(f"{head}: “{quote}”" if quote else head),
+        blocks=[_section(body), _context(_article_line(p), published_mrkdwn)],
+        metadata=_figure_metadata("corroboration", key, p),
+        thread_ts=parent_ts,
+    )
+
+
+def _feed_health(kind: str, key: str, p: Mapping[str, Any], channel: str | None) -> Message:
+    watch, url = p["watch"], p["feed_url"]
+    failures = int(p.get("failures") or 0)
+    polls = f"{failures} failed poll{'s' if failures != 1 else ''}"
+    since = _when(p.get("since"))[1]
+    if kind == "feed_degraded":
+        reason = p.get("reason") or "no reason given"
+        headline = f"Feed degraded: {watch}"
+        body = (
+            f"{url} has had {polls} in a row, since {since}. Last error: {reason}.\n"
+            "Until it recovers, news from this feed is not being read: check the address, "
+            "or whether the site is down."
+        )
+    else:
+        headline = f"Feed recovered: {watch}"
+        body = (
+            f"{url} answers again after {polls} (failing since {since}). "
+            "News from it is being read again."
+        )
+    return Message(
+        channel=channel,
+        text=_escape(f"{headline}. {body}"),
+        blocks=[_header(headline), _section(_escape(body))],
+        metadata={
+            "event_type": EVENT_TYPES[kind],
+            "event_payload": {
+                "watch": watch,
+                "feed_url": url,
+                "reason": p.get("reason") or "",
+                "failures": failures,
+                "since": p.get("since") or "",
+                "key": key,
+            },
+        },
+    )
+
+
+def _figure_metadata(kind: str, key: str, p: Mapping[str, Any]) -> dict[str, Any]:
+    """The metadata contract; Slack takes no nulls, so unknown values are left out."""
+    reported = p["reported"]
+    return {
+        "event_type": EVENT_TYPES[kind],
+        "event_payload": {
+            "watch": p["watch"],
+            "claim": p["claim"],
+            "previous": _present(p["previous"], ("low", "high", "currency")),
+            "reported": _present(reported, ("low", "high", "currency", "text")),
+            "usd": _present(p.get("usd") or {}, ("low", "high")),
+            "article_url": p.get("article_url") or "",
+            "publisher": p.get("publisher") or "",
+            "published": p.get("published") or "",
+            "quote": _clip(p.get("quote") or "", SECTION_LIMIT),
+            "key": key,
+        },
+    }
+
+
+def _present(value: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: value[k] for k in keys if value.get(k) is not None}
+
+
+def _shown(value: Mapping[str, Any]) -> str:
+    """A value as written when the writer's form says more ("5조~7조 달러 ($5T–$7T)")."""
+    low, high, currency = value["low"], value["high"], value["currency"]
+    text = (value.get("text") or "").strip()
+    if text and not text.isascii():
+        # The qualifier ("약", "최대") is part of what was written.
+        return f"{text} ({format_money(low, high, currency, short=True)})"
+    qualifier = _QUALIFIERS.get(value.get("qualifier") or "exact", "")
+    return qualifier + format_money(low, high, currency)
+
+
+def _in_usd(p: Mapping[str, Any]) -> str:
+    usd = p.get("usd") or {}
+    if p["reported"]["currency"] == "USD" or usd.get("low") is None:
+        return ""
+    return f", ≈ {format_money(usd['low'], usd['high'], 'USD')}"
+
+
+def _meaning(pct: float | None, was: str) -> str:
+    """How the report compares with `was`; `pct` is in percent (40.0 means 40% more)."""
+    if pct is None:
+        return f"the record says {was}; with no exchange rate at hand they cannot be compared"
+    if abs(pct) < 0.05:
+        return f"the same amount in dollars as the {was} on record, written differently"
+    direction = "more" if pct > 0 else "less"
+    return f"{_percent(pct).lstrip('+−')} {direction} than the {was} on record"
+
+
+def _percent(pct: float) -> str:
+    sign = "+" if pct > 0 else "−" if pct < 0 else "±"
+    size = abs(pct)
+    digits = f"{size:.1f}".removesuffix(".0") if size < 10 else f"{size:,.0f}"
+    return f"{sign}{digits}%"
+
+
+def _amount(value: float, currency: str, short: bool) -> str:
+    scale = _scale(value)
+    if scale is None:
+        return f"{_prefix(currency)}{value:,.0f}"
+    size, word, letter = scale
+    return f"{_prefix(currency)}{_number(value / size)}" + (letter if short else f" {word}")
+
+
+def _scale(value: float) -> tuple[float, str, str] | None:
+    return next((scale for scale in _SCALES if abs(value) >= scale[0]), None)
+
+
+def _prefix(currency: str) -> str:
+    return _SYMBOLS.get(currency, f"{currency} ")
+
+
+def _number(value: float) -> str:
+    """At most three significant digits, which is all a headline figure carries."""
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.{2 if value < 10 else 1}f}".rstrip("0").rstrip(".")
+
+
+def _when(iso: str | None) -> tuple[str, str]:
+    """A timestamp as mrkdwn (shown in the reader's time zone) and as plain UTC text."""
+    if not iso:
+        return "unknown", "unknown"
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return _escape(iso), iso
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    plain = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{plain}>", plain
+
+
+def _article_line(p: Mapping[str, Any]) -> str:
+    title = _escape(p.get("article_title") or p.get("article_url") or "the article")
+    url = p.get("article_url") or ""
+    if url and len(url) <= URL_LIMIT:
+        return f"<{url}|{title.replace('|', '¦')}>"
+    return title
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": _clip(text, HEADER_LIMIT)}}
+
+
+def _section(mrkdwn: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(mrkdwn, SECTION_LIMIT)}}
+
+
+def _field(label: str, mrkdwn: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": _clip(f"*{label}*\n{mrkdwn}", FIELD_LIMIT)}
+
+
+def _context(*parts: str) -> dict[str, Any]:
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": _clip(part, SECTION_LIMIT)} for part in parts],
+    }
+
+
+def _button(url: str | None) -> list[dict[str, Any]]:
+    if not url or len(url) > URL_LIMIT:
+        return []
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": "Read the article"},
+        "url": url,
+        "action_id": "open_article",
+    }
+    return [{"type": "actions", "elements": [button]}]
+
+
+def _quote(text: str) -> str:
+    """A block quote, clipped so that the section stays within Slack's limit."""
+    lines = _escape(" ".join(text.split()))
+    return _clip(f"> {lines}", SECTION_LIMIT)
+
+
+def _escape(text: str) -> str:
+    """Slack's mrkdwn escaping: only these three characters are control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis, never inside an `&amp;` entity."""
+    if len(text) <= limit:
+        return text
+    return _PARTIAL_ENTITY.sub("", text[: limit - 1]).rstrip() + "…"

@@ -1,0 +1,360 @@
+"""The outbox worker: sends pending alerts in id order, once each, and survives crashes.
+
+An alert is claimed with one conditional UPDATE, so several processes can share an
+outbox on SQLite or PostgreSQL, and no transaction stays open across an HTTP request.
+Whenever an alert may already be in the channel (the process died while sending, a
+response was lost, a server error came back), it is looked for by the key in its
+message metadata before it is posted again. Targets that cannot read the channel back
+(webhook, console) therefore deliver at least once rather than exactly once.
+
+Corroborations reply in their parent's thread, so with a threading target (the bot)
+a corroboration waits until its parent is sent; if the parent failed, or the target
+cannot thread, it is posted as a message of its own that names the claim.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Engine, Update, func, or_, update
+from sqlmodel import Session, col, select
+
+from monitor.alerts import render
+from monitor.errors import DeliveryError
+from monitor.notify.base import Message, Notifier
+from monitor.store import AlertRow, session, utcnow
+
+log = logging.getLogger("monitor.delivery")
+
+_FIRST_BACKOFF = 1.0  # seconds before the first retry; doubled each time
+_MAX_BACKOFF = 60.0
+_LOOKBACK = timedelta(minutes=1)  # clocks differ: look a little before the alert was made
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What one pass did; `pending` counts the alerts still waiting when it ended."""
+
+    sent: int = 0
+    failed: int = 0
+    pending: int = 0
+    reconciled: int = 0
+
+
+def deliver_pending(
+    engine: Engine,
+    notifier: Notifier,
+    *,
+    worker: str,
+    budget: float = 30.0,
+    min_interval: float = 1.0,
+    stale_after: float = 120.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliveryReport:
+    """Send the due alerts within `budget` seconds; what Slack will not take yet stays pending.
+
+    `worker` names this process (host:pid) and must differ between workers running at
+    once: its own 'sending' rows are taken for leftovers of an earlier run of it.
+    At most one message per `min_interval` seconds goes to each channel.
+    """
+    reconciled = reconcile(engine, notifier, worker=worker, stale_after=stale_after)
+    run = _Run(engine, notifier, worker, clock() + budget, min_interval, clock, sleep)
+    sent = failed = 0
+    for alert_id in _due(engine):
+        if clock() >= run.deadline:
+            break
+        outcome = run.deliver(alert_id)
+        sent += outcome == "sent"
+        failed += outcome == "failed"
+        if outcome == "retry_later":
+            # Slack is down or slowing us: later alerts would fail too, and would
+            # overtake this one.
+            break
+    return DeliveryReport(
+        sent=sent, failed=failed, pending=_count_pending(engine), reconciled=reconciled
+    )
+
+
+def reconcile(engine: Engine, notifier: Notifier, *, worker: str, stale_after: float) -> int:
+    """Settle alerts left 'sending' by a dead process: sent if the channel has them, else pending.
+
+    Takes this `worker`'s own 'sending' rows and anyone's claimed over `stale_after`
+    seconds ago; returns how many were settled. Rows the channel cannot be searched
+    for now (Slack unreachable) are left for the next pass.
+    """
+    cutoff = utcnow() - timedelta(seconds=stale_after)
+    with session(engine) as s:
+        stuck = s.exec(
+            select(AlertRow)
+            .where(
+                AlertRow.status == "sending",
+                or_(col(AlertRow.claimed_by) == worker, col(AlertRow.claimed_at) < cutoff),
+            )
+            .order_by(col(AlertRow.id))
+        ).all()
+        threads = {alert.id: _thread_of(s, alert) for alert in stuck}
+    settled = 0
+    for alert in stuck:
+        try:
+            ts = _find(notifier, alert, threads[alert.id])
+        except DeliveryError as err:
+            log.warning("alert=%s key=%s cannot reconcile yet: %s", alert.id, alert.key, err)
+            continue
+        if ts is not None:
+            values: dict[str, Any] = {"status": "sent", "ts": ts, "sent_at": utcnow()}
+        else:
+            values = {"status": "pending", "last_error": "interrupted while sending; not found"}
+        with session(engine) as s:
+            # Unchanged claim only: a live worker refreshes `claimed_at` while it retries.
+            updated = _rows_updated(
+                s,
+                update(AlertRow)
+                .where(
+                    col(AlertRow.id) == alert.id,
+                    col(AlertRow.status) == "sending",
+                    col(AlertRow.claimed_by) == alert.claimed_by,
+                    col(AlertRow.claimed_at) == alert.claimed_at,
+                )
+                .values(**values),
+            )
+        if updated == 1:
+            settled += 1
+            log.info(
+                "alert=%s key=%s outcome=reconciled_%s ts=%s claimed_by=%s",
+                alert.id,
+                alert.key,
+                values["status"],
+                ts,
+                alert.claimed_by,
+            )
+    return settled
+
+
+@dataclass
+class _Run:
+    """One pass of the worker: its deadline and when it last posted to each channel."""
+
+    engine: Engine
+    notifier: Notifier
+    worker: str
+    deadline: float
+    min_interval: float
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    last_post: dict[str, float] = field(default_factory=dict)
+
+    def deliver(self, alert_id: int) -> str:
+        """sent | failed | retry_later (back to pending) | skipped (not ours, or waiting)."""
+        claimed = self._claim(alert_id)
+        if claimed is None:
+            return "skipped"
+        alert, thread_ts = claimed
+        started = self.clock()
+        try:
+            message = render(
+                kind=alert.kind,
+                key=alert.key,
+                payload=json.loads(alert.payload),
+                channel=alert.channel,
+                parent_ts=thread_ts,
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            log.exception("alert=%s key=%s cannot be rendered", alert.id, alert.key)
+            return self._fail(
+                alert, DeliveryError("invalid_alert", repr(exc), permanent=True), started
+            )
+        # Tried before: the earlier attempt may have reached the channel.
+        look_first = alert.attempts > 1
+        backoff = _FIRST_BACKOFF
+        while True:
+            try:
+                found = _find(self.notifier, alert, thread_ts) if look_first else None
+                ts = found if found is not None else self._post(message)
+            except DeliveryError as err:
+                if err.permanent:
+                    return self._fail(alert, err, started)
+                wait = err.retry_after if err.retry_after is not None else backoff
+                backoff = min(backoff * 2, _MAX_BACKOFF)
+                # Only a rate limit proves the message was not posted.
+                look_first = look_first or err.code != "ratelimited"
+                if self.clock() + wait > self.deadline:
+                    return self._retry_later(alert, err, wait, started)
+                self.sleep(wait)
+                if not self._renew_claim(alert):
+                    _log(alert, "claim_lost", err.code, started, self.clock())
+                    return "skipped"
+                continue
+            self._write(alert, status="sent", ts=ts, sent_at=utcnow(), last_error=None)
+            _log(alert, "sent", None, started, self.clock())
+            return "sent"
+
+    def _claim(self, alert_id: int) -> tuple[AlertRow, str | None] | None:
+        """The alert and the thread to reply in, if this worker won it and it can go now."""
+        with session(self.engine) as s:
+            alert = s.get(AlertRow, alert_id)
+            if alert is None or alert.status != "pending":
+                return None
+            thread_ts = None
+            if self.notifier.threads and alert.parent_id is not None:
+                parent = s.get(AlertRow, alert.parent_id)
+                if parent is not None and parent.status in ("pending", "sending"):
+                    return None  # its thread does not exist yet
+                thread_ts = parent.ts if parent is not None else None
+            now = utcnow()
+            updated = _rows_updated(
+                s,
+                update(AlertRow)
+                .where(
+                    col(AlertRow.id) == alert_id,
+                    col(AlertRow.status) == "pending",
+                    or_(
+                        col(AlertRow.next_attempt_at).is_(None),
+                        col(AlertRow.next_attempt_at) <= now,
+                    ),
+                )
+                .values(
+                    status="sending",
+                    claimed_at=now,
+                    claimed_by=self.worker,
+                    attempts=col(AlertRow.attempts) + 1,
+                ),
+            )
+            if updated != 1:
+                return None
+            s.refresh(alert)
+            return alert, thread_ts
+
+    def _post(self, message: Message) -> str | None:
+        """Send, keeping at least `min_interval` seconds between posts to one channel."""
+        channel = message.channel or ""
+        last = self.last_post.get(channel)
+        if last is not None and (gap := self.min_interval - (self.clock() - last)) > 0:
+            self.sleep(gap)
+        try:
+            return self.notifier.send(message)
+        finally:
+            self.last_post[channel] = self.clock()
+
+    def _renew_claim(self, alert: AlertRow) -> bool:
+        """Refresh `claimed_at` so nobody reconciles an alert still being retried."""
+        return self._write(alert, claimed_at=utcnow())
+
+    def _fail(self, alert: AlertRow, err: DeliveryError, started: float) -> str:
+        self._write(alert, status="failed", last_error=str(err))
+        _log(alert, "failed", err.code, started, self.clock())
+        return "failed"
+
+    def _retry_later(self, alert: AlertRow, err: DeliveryError, wait: float, started: float) -> str:
+        self._write(
+            alert,
+            status="pending",
+            next_attempt_at=utcnow() + timedelta(seconds=wait),
+            last_error=str(err),
+        )
+        _log(alert, "retry_later", err.code, started, self.clock())
+        return "retry_later"
+
+    def _write(self, alert: AlertRow, **values: Any) -> bool:
+        """Update the alert while this worker still holds it; False if it no longer does."""
+        with session(self.engine) as s:
+            updated = _rows_updated(
+                s,
+                update(AlertRow)
+                .where(
+                    col(AlertRow.id) == alert.id,
+                    col(AlertRow.status) == "sending",
+                    col(AlertRow.claimed_by) == self.worker,
+                )
+                .values(**values),
+            )
+        held = updated == 1
+        if not held:
+            log.warning("alert=%s key=%s was taken over while being sent", alert.id, alert.key)
+        return held
+
+
+def _find(notifier: Notifier, alert: AlertRow, thread_ts: str | None) -> str | None:
+    """The ts of `alert` if it is already in its channel.
+
+    When the channel cannot be searched at all (a missing scope), posting again is
+    preferred to losing the alert.
+    """
+    try:
+        return notifier.find(
+            alert.key, alert.channel, alert.created_at - _LOOKBACK, thread_ts=thread_ts
+        )
+    except DeliveryError as err:
+        if not err.permanent:
+            raise
+        log.warning(
+            "alert=%s key=%s cannot search the channel (%s); it may be posted twice",
+            alert.id,
+            alert.key,
+            err,
+        )
+        return None
+
+
+def _thread_of(s: Session, alert: AlertRow) -> str | None:
+    if alert.parent_id is None:
+        return None
+    parent = s.get(AlertRow, alert.parent_id)
+    return parent.ts if parent is not None else None
+
+
+def _rows_updated(s: Session, statement: Update) -> int:
+    """How many rows a conditional UPDATE changed: 1 means this worker won the race."""
+    return cast(CursorResult[Any], s.execute(statement)).rowcount
+
+
+def _due(engine: Engine) -> list[int]:
+    with session(engine) as s:
+        ids = s.exec(
+            select(AlertRow.id)
+            .where(
+                AlertRow.status == "pending",
+                or_(
+                    col(AlertRow.next_attempt_at).is_(None),
+                    col(AlertRow.next_attempt_at) <= utcnow(),
+                ),
+            )
+            .order_by(col(AlertRow.id))
+        ).all()
+    return [i for i in ids if i is not None]
+
+
+def _count_pending(engine: Engine) -> int:
+    with session(engine) as s:
+        return s.exec(select(func.count()).where(AlertRow.status == "pending")).one()
+
+
+def _log(alert: AlertRow, outcome: str, code: str | None, started: float, ended: float) -> None:
+    """One line per delivery, as key=value text and as `extra` fields for JSON handlers."""
+    latency_ms = round((ended - started) * 1000)
+    fields = {
+        "alert_id": alert.id,
+        "alert_key": alert.key,
+        "outcome": outcome,
+        "slack_code": code,
+        "latency_ms": latency_ms,
+        "attempts": alert.attempts,
+    }
+    level = logging.INFO if outcome == "sent" else logging.WARNING
+    log.log(
+        level,
+        "alert=%s key=%s outcome=%s code=%s latency_ms=%d attempts=%d",
+        alert.id,
+        alert.key,
+        outcome,
+        code or "-",
+        latency_ms,
+        alert.attempts,
+        extra=fields,
+    )

@@ -1,0 +1,337 @@
+"""The worker against a loopback feed server and a real database (SQLite and PostgreSQL).
+
+Each test asserts what was recorded for each feed, and that the other feeds were unaffected.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, func
+from sqlmodel import select
+
+from monitor import store
+from monitor.fetch import Fetcher
+from monitor.poll import Context, poll_feed, sync_claims
+from monitor.rules import load_rules
+from monitor.store import AlertRow, ArticleRow, FeedState, ObservationRow
+from tests.feeddocs import (
+    CP949_ONLY_TITLE,
+    EUC_KR_TITLE,
+    Item,
+    korean_rss,
+    rss20,
+    truncated,
+)
+from tests.feedserver import FeedServer
+
+WATCH = """\
+watch: chips
+title: AI chips
+entities:
+  altman: [Sam Altman, Altman, 알트먼]
+  samsung: [Samsung, 삼성전자]
+feeds:
+{feeds}
+claims:
+  - id: venture-target
+    about: [altman]
+    topic: [chip, chips, 반도체]
+    value: "$5 trillion to $7 trillion"
+    as_of: 2024-02-08
+  - id: samsung-texas
+    about: [samsung]
+    topic: [Texas, 텍사스]
+    value: "$44 billion"
+    as_of: 2024-04-15
+"""
+
+
+def news_items(n: int, *, prefix: str = "story") -> list[Item]:
+    """`n` distinct stories: titles differ too, so no two are syndicated copies."""
+    return [
+        Item(
+            title=f"{prefix} story {i}: startup raises ${i + 1} million",
+            link=f"https://wire.example/{prefix}/{i}",
+            guid=f"{prefix}-{i}",
+            description=f"The startup said it raised <b>${i + 1} million</b>.",
+        )
+        for i in range(n)
+    ]
+
+
+def _context(
+    tmp_path: Path, engine: Engine, fetcher: Fetcher, urls: list[str], **kw: object
+) -> Context:
+    feeds = "\n".join(f"  - url: {u}\n    every: 1m" for u in urls)
+    path = tmp_path / "chips.yaml"
+    path.write_text(WATCH.format(feeds=feeds), encoding="utf-8")
+    rules = load_rules(path)
+    sync_claims(engine, rules)
+    return Context(engine=engine, fetcher=fetcher, rules=rules, **kw)  # type: ignore[arg-type]
+
+
+def _state(engine: Engine, url: str) -> FeedState:
+    with store.session(engine) as s:
+        row = s.get(FeedState, url)
+        assert row is not None
+        return row
+
+
+def _count(engine: Engine, model: type, *where: object) -> int:
+    with store.session(engine) as s:
+        return s.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def test_each_failure_is_recorded_for_its_feed_and_the_others_still_work(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    good = rss20(news_items(3))
+    feed_server.route("/ok", good, headers={"Content-Type": "application/rss+xml"})
+    feed_server.route("/gzip", rss20(news_items(2, prefix="gz")), gzip=True)
+    feed_server.route(
+        "/euc-kr",
+        korean_rss(
+            EUC_KR_TITLE,
+            encoding="euc-kr",
+            declared="euc-kr",
+            pub_date="Tue, 14 Jul 2026 03:33:16 +0900",
+        ),
+    )
+    cp949 = korean_rss(
+        CP949_ONLY_TITLE,
+        encoding="cp949",
+        declared="euc-kr",
+        pub_date="Tue, 14 Jul 2026 03:33:16 +0900",
+    )
+    feed_server.route("/cp949", cp949.replace(b"id=1", b"id=2"))  # its own story
+    feed_server.route("/500", b"oops", status=500)
+    feed_server.route("/429", b"slow down", status=429, headers={"Retry-After": "120"})
+    feed_server.route("/slow", good, delay=2.0)
+    feed_server.route("/endless", endless=True, headers={"Content-Type": "application/rss+xml"})
+    feed_server.redirect("/loop-a", "/loop-b")
+    feed_server.redirect("/loop-b", "/loop-a")
+    feed_server.route(
+        "/html",
+        b"<!doctype html><html><body><h1>Welcome</h1></body></html>",
+        headers={"Content-Type": "text/html"},
+    )
+    feed_server.route("/truncated", truncated(rss20(news_items(5, prefix="cut")), keep=0.1))
+    # Cut after its first item: a bozo feed that still parses is used, with the warning kept.
+    feed_server.route("/bozo", truncated(rss20(news_items(5, prefix="bozo")), keep=0.3))
+    paths = [
+        "/ok",
+        "/gzip",
+        "/euc-kr",
+        "/cp949",
+        "/500",
+        "/429",
+        "/slow",
+        "/endless",
+        "/loop-a",
+        "/html",
+        "/truncated",
+        "/bozo",
+    ]
+    urls = {p: feed_server.url(p) for p in paths}
+    ctx = _context(tmp_path, engine, fetcher, list(urls.values()))
+
+    results = {p: poll_feed(ctx, u) for p, u in urls.items()}
+
+    expected_failures = {
+        "/500": "HTTP 500",
+        "/429": "429",
+        "/slow": "timed out",
+        "/endless": "larger than",
+        "/loop-a": "redirects",
+        "/html": "HTML",
+        "/truncated": "XML ended early",
+    }
+    for path, reason in expected_failures.items():
+        state = _state(engine, urls[path])
+        assert state.last_result == "failed", path
+        assert state.failures == 1, path
+        assert reason.lower() in (state.last_error or "").lower(), (path, state.last_error)
+        assert results[path].result == "failed"
+    for path, count in {"/ok": 3, "/gzip": 2, "/euc-kr": 1, "/cp949": 1, "/bozo": 1}.items():
+        state = _state(engine, urls[path])
+        assert (state.last_result, state.failures, state.last_error) == ("new", 0, None), path
+        assert state.articles == count, path
+    assert "XML ended early" in (_state(engine, urls["/bozo"]).warning or "")
+    assert _state(engine, urls["/ok"]).warning is None
+    with store.session(engine) as s:
+        titles = set(s.exec(select(ArticleRow.title)).all())
+    assert {EUC_KR_TITLE, CP949_ONLY_TITLE} <= titles
+    assert _state(engine, urls["/429"]).last_status == 429
+    assert _state(engine, urls["/500"]).last_status == 500
+
+
+def test_conditional_get_then_304_costs_no_parse(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    feed_server.route("/etag", rss20(news_items(2)), etag='"v1"')
+    feed_server.route(
+        "/lm", rss20(news_items(2, prefix="lm")), last_modified="Tue, 14 Jul 2026 03:33:16 GMT"
+    )
+    urls = [feed_server.url("/etag"), feed_server.url("/lm")]
+    ctx = _context(tmp_path, engine, fetcher, urls)
+    for url in urls:
+        assert poll_feed(ctx, url).result == "new"
+    results = [poll_feed(ctx, url) for url in urls]
+    assert [r.result for r in results] == ["not_modified", "not_modified"]
+    assert [r.status for r in results] == [304, 304]
+    assert feed_server.requests("/etag")[-1].headers["if-none-match"] == '"v1"'
+    assert (
+        feed_server.requests("/lm")[-1].headers["if-modified-since"]
+        == "Tue, 14 Jul 2026 03:33:16 GMT"
+    )
+    assert _state(engine, urls[0]).articles == 2
+
+
+def test_an_identical_body_is_unchanged_without_new_articles(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    feed_server.route("/same", rss20(news_items(4)))
+    url = feed_server.url("/same")
+    ctx = _context(tmp_path, engine, fetcher, [url])
+    assert poll_feed(ctx, url).new_articles == 4
+    again = poll_feed(ctx, url)
+    assert (again.result, again.new_articles) == ("unchanged", 0)
+    # Same items in a new order (new body hash): every id is known, still nothing new.
+    feed_server.route("/same", rss20(list(reversed(news_items(4)))))
+    assert poll_feed(ctx, url).result == "unchanged"
+    assert _count(engine, ArticleRow) == 4
+
+
+def test_a_failing_feed_backs_off_and_retry_after_is_honoured(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    feed_server.route("/429", b"", status=429, headers={"Retry-After": "600"})
+    feed_server.route("/500", b"", status=500)
+    urls = [feed_server.url("/429"), feed_server.url("/500")]
+    ctx = _context(tmp_path, engine, fetcher, urls)
+    now = datetime.now(UTC)
+    for url in urls:
+        poll_feed(ctx, url, now=now)
+    wait = _state(engine, urls[0]).next_poll_at
+    assert wait is not None and wait - now >= timedelta(seconds=500)
+    assert poll_feed(ctx, urls[0], now=now + timedelta(seconds=60)).result == "waiting"
+    assert len(feed_server.requests("/429")) == 1
+    # Exponential: each failure doubles the wait of the 1-minute feed.
+    waits = []
+    for i in range(3):
+        later = now + timedelta(days=i + 1)
+        poll_feed(ctx, urls[1], now=later)
+        waits.append((_state(engine, urls[1]).next_poll_at - later).total_seconds())  # type: ignore[operator]
+    assert waits[0] < waits[1] < waits[2]
+    feed_server.route("/500", rss20(news_items(1)))
+    poll_feed(ctx, urls[1], force=True)
+    state = _state(engine, urls[1])
+    assert (state.failures, state.next_poll_at, state.last_result) == (0, None, "new")
+
+
+def test_degraded_once_after_n_failures_and_recovered_once(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    feed_server.route("/down", b"", status=503)
+    feed_server.route("/up", rss20(news_items(1)))
+    urls = [feed_server.url("/down"), feed_server.url("/up")]
+    ctx = _context(tmp_path, engine, fetcher, urls, degraded_after=3)
+    for _ in range(6):
+        for url in urls:
+            poll_feed(ctx, url, force=True)
+    kinds = lambda: [a.kind for a in _alerts(engine)]  # noqa: E731
+    assert kinds() == ["feed_degraded"]
+    degraded = json.loads(_alerts(engine)[0].payload)
+    assert degraded["feed_url"] == urls[0] and "3 failed polls in a row" in degraded["reason"]
+    feed_server.route("/down", rss20(news_items(1, prefix="back")))
+    poll_feed(ctx, urls[0], force=True)
+    poll_feed(ctx, urls[0], force=True)
+    assert kinds() == ["feed_degraded", "feed_recovered"]
+    assert _state(engine, urls[1]).failures == 0
+
+
+def _alerts(engine: Engine) -> list[AlertRow]:
+    with store.session(engine) as s:
+        return list(s.exec(select(AlertRow).order_by(AlertRow.id)).all())  # type: ignore[arg-type]
+
+
+def test_an_article_in_several_feeds_is_stored_once(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    story = Item(
+        title="Chip fab news",
+        link="https://news.example/a?utm_source=x#top",
+        source=("Wire", "https://news.example"),
+    )
+    same_link = Item(
+        title="Chip fab news",
+        link="https://NEWS.example/a?fbclid=1",
+        source=("Wire", "https://news.example"),
+    )
+    syndicated = Item(
+        title="Chip Fab News!",
+        link="https://mirror.example/copy/1",
+        source=("Wire", "https://news.example"),
+    )
+    feed_server.route("/a", rss20([story], title="Wire"))
+    feed_server.route("/b", rss20([same_link], title="Wire"))
+    feed_server.route("/c", rss20([syndicated], title="Wire"))
+    urls = [feed_server.url(p) for p in ("/a", "/b", "/c")]
+    ctx = _context(tmp_path, engine, fetcher, urls)
+    assert [poll_feed(ctx, u).new_articles for u in urls] == [1, 0, 0]
+    assert _count(engine, ArticleRow) == 1
+
+
+def test_a_new_figure_alerts_once_and_later_reports_corroborate(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    first = Item(
+        title="Sam Altman now wants $8 trillion for his chip venture",
+        link="https://one.example/altman-8",
+        description="Sam Altman said the chip project could need $8 trillion.",
+    )
+    inside = Item(
+        title="Altman's chip plan: up to $7 trillion",
+        link="https://two.example/altman-7",
+        description="Sam Altman seeks up to $7 trillion for chips.",
+    )
+    again = Item(
+        title="알트먼, 반도체에 8조 달러 필요하다고 밝혀",
+        link="https://three.example/altman-8-ko",
+        description="샘 알트먼은 반도체 공급망에 8조 달러가 필요하다고 말했다.",
+    )
+    noise = Item(
+        title="Samsung posts $5 billion profit",
+        link="https://four.example/samsung-profit",
+        description="Samsung reported a quarterly profit of $5 billion.",
+    )
+    feed_server.route("/1", rss20([first, noise]))
+    feed_server.route("/2", rss20([inside]))
+    feed_server.route("/3", rss20([again]))
+    urls = [feed_server.url(p) for p in ("/1", "/2", "/3")]
+    ctx = _context(tmp_path, engine, fetcher, urls)
+    for url in urls:
+        poll_feed(ctx, url)
+    alerts = _alerts(engine)
+    assert [(a.kind, a.claim) for a in alerts] == [
+        ("change", "venture-target"),
+        ("corroboration", "venture-target"),
+    ]
+    change, reply = alerts
+    assert (change.low, change.high, change.currency) == (8e12, 8e12, "USD")
+    assert change.corroborations == 1 and reply.parent_id == change.id
+    payload = json.loads(change.payload)
+    assert payload["article_url"] == "https://one.example/altman-8"
+    assert payload["previous"]["low"] == 5e12 and payload["previous"]["high"] == 7e12
+    with store.session(engine) as s:
+        outcomes = sorted(s.exec(select(ObservationRow.outcome)).all())
+    assert "unchanged" in outcomes and outcomes.count("change") >= 1
+    assert _count(engine, ObservationRow, ObservationRow.claim == "samsung-texas") == 0
+    # Polling everything again changes nothing: no alert is repeated.
+    feed_server.route("/1", rss20([first, noise, inside]))
+    for url in urls:
+        poll_feed(ctx, url)
+    assert len(_alerts(engine)) == 2
