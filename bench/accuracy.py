@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from monitor.figures import extract  # noqa: E402
+from monitor.figures import extract
 
 CORPORA = Path(__file__).parents[1].parent / "shared" / "corpora"
 
@@ -234,7 +234,9 @@ def _matches(case: Case, exp: Expected, got: Found) -> bool:
 def score(case: Case, found: list[Found]) -> bool:
     """Every in-scope span found once, and nothing else outside the excluded spans."""
     found = [
-        f for f in found if not any(f.start < end and start < f.end for start, end, _ in case.excluded)
+        f
+        for f in found
+        if not any(f.start < end and start < f.end for start, end, _ in case.excluded)
     ]
     if len(found) != len(case.expected):
         return False
@@ -264,7 +266,9 @@ def quantulum(text: str) -> list[Found]:
             continue
         unc = q.uncertainty or 0.0
         code = getattr(q.unit, "currency_code", None) or q.unit.name
-        out.append(Found(q.surface, q.span[0], q.span[1], q.value - unc, q.value + unc, code, "exact"))
+        out.append(
+            Found(q.surface, q.span[0], q.span[1], q.value - unc, q.value + unc, code, "exact")
+        )
     return out
 
 
@@ -301,8 +305,16 @@ def main() -> None:
     both = [("ours", ours), ("quantulum3", quantulum)]
     only = [("ours", ours)]
     corpora = [
-        ("MS Recognizers EN CurrencyModel", load_ms("recognizers_en_CurrencyModel.json", "en"), both),
-        ("MS Recognizers KO CurrencyModel", load_ms("recognizers_ko_CurrencyModel.json", "ko"), only),
+        (
+            "MS Recognizers EN CurrencyModel",
+            load_ms("recognizers_en_CurrencyModel.json", "en"),
+            both,
+        ),
+        (
+            "MS Recognizers KO CurrencyModel",
+            load_ms("recognizers_ko_CurrencyModel.json", "ko"),
+            only,
+        ),
         ("Duckling EN AmountOfMoney", load_duckling("duckling_amountofmoney_en.jsonl"), both),
         ("Duckling KO AmountOfMoney", load_duckling("duckling_amountofmoney_ko.jsonl"), only),
     ]

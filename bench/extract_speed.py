@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from monitor.figures import extract  # noqa: E402
+from monitor.figures import extract
 
 # No money: plain prose, years, percentages, counts, model names, ranks.
 _PLAIN = [

@@ -108,7 +108,7 @@ def to_article(entry: Entry, feed: ParsedFeed, *, feed_url: str, fetched_at: dat
 
 
 def detect_lang(text: str) -> str:
-    """ "ko" when at least 30% of the letters are Hangul, else "en"."""
+    """The language of a headline: Korean when at least 30% of its letters are Hangul."""
     letters = hangul = 0
     for ch in text:
         if ch.isalpha():

@@ -192,7 +192,23 @@ def _compile_terms(
         for alias in names:
             entities.setdefault(alias, set()).add(entity)
     terms = tuple(sorted({*entities, *topics}, key=lambda t: (-len(t), t)))
-    pattern = "|".join(f"(?P<g{n}>{_term_pattern(term)})" for n, term in enumerate(terms))
+    # Terms are grouped by the script they start with, behind one check of the character
+    # before and the one at the position: most positions fail that and skip every term.
+    by_script: dict[str, list[str]] = {"latin": [], "hangul": [], "other": []}
+    for n, term in enumerate(terms):
+        script = "latin" if _LATIN.match(term) else "hangul" if _HANGUL.match(term) else "other"
+        by_script[script].append(f"(?P<g{n}>{_term_pattern(term)})")
+    firsts = "".join(sorted({re.escape(t[0]) for t in terms if _HANGUL.match(t)}))
+    gates = {
+        "latin": r"(?<![A-Za-z0-9])(?=[A-Za-z0-9])",
+        "hangul": rf"(?<![가-힣])(?=[{firsts}])",
+        "other": "",
+    }
+    pattern = "|".join(
+        f"{gates[script]}(?:{'|'.join(alternatives)})"
+        for script, alternatives in by_script.items()
+        if alternatives
+    )
     frozen = {alias: frozenset(names) for alias, names in entities.items()}
     return _Terms(re.compile(pattern), terms, frozen)
 
@@ -205,16 +221,16 @@ def _compile(watch: Watch) -> _Terms:
 
 
 def _term_pattern(term: str) -> str:
-    """The regex of one alias or topic word, with the boundaries of its script."""
+    """The regex of one alias or topic word after its start (see `_compile_terms`).
+
+    Latin terms end on a word boundary, after an optional plural or possessive; Hangul ones
+    take any ending (particles). Short terms with a capital are case-sensitive.
+    """
     body = r"\s+".join(re.escape(word) for word in term.split())
     sensitive = len(term) <= 4 and any(c.isupper() for c in term)
     if _LATIN.match(term[-1]):
         suffix = r"(?:['’]s)?" if sensitive else r"(?:['’]s|s|es)?"
         body = f"{body}{suffix}(?![A-Za-z0-9])"
-    if _LATIN.match(term[0]):
-        body = f"(?<![A-Za-z0-9]){body}"
-    elif _HANGUL.match(term[0]):
-        body = f"(?<![가-힣]){body}"
     return body if sensitive else f"(?i:{body})"
 
 

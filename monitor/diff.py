@@ -113,10 +113,10 @@ def compare(
     if not known:
         raise ValueError("a claim has at least its stated value; pass known_values(claim, ...)")
     meant = _as_meant(figure)
-    usd = _usd_range(meant, on, to_usd)
+    reported_usd = _usd_range(meant, on, to_usd)
     matched = matching_value(figure, on, known, tolerance, to_usd)
     if figure.vague:
-        return Verdict("vague", None, _latest(known), None, usd)
+        return Verdict("vague", None, _latest(known), None, reported_usd)
     previous = matched or _nearest(meant, on, known, to_usd)
     change_pct = _change_pct(meant, on, previous, to_usd)
     outcome: Outcome
@@ -126,7 +126,7 @@ def compare(
         outcome = "mixup"
     else:
         outcome = "unchanged" if matched else "change"
-    return Verdict(outcome, matched, previous, change_pct, usd)
+    return Verdict(outcome, matched, previous, change_pct, reported_usd)
 
 
 def value_key(watch: str, claim: str, figure: Figure, on: date) -> str:

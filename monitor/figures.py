@@ -13,6 +13,7 @@ See docs/figures.md for the forms and the rules.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -45,11 +46,56 @@ class Figure:
 
 # Codes read in any case. Codes that are also common words or names (ALL, TOP, CUP, COP, RON,
 # TRY, PHP) are left out of this set: "All 70 of us" must not become Albanian lek.
-_CODES = (
-    "usd eur gbp jpy krw cny rmb chf cad aud nzd hkd sgd inr twd sek nok dkk mxn brl rub zar "
-    "pln thb idr myr vnd sar aed kwd qar egp lbp bgn uah mnt czk huf isk kzt ngn pkr ils clp "
-    "ars lak gel crc"
-).split()
+_CODES = [
+    "usd",
+    "eur",
+    "gbp",
+    "jpy",
+    "krw",
+    "cny",
+    "rmb",
+    "chf",
+    "cad",
+    "aud",
+    "nzd",
+    "hkd",
+    "sgd",
+    "inr",
+    "twd",
+    "sek",
+    "nok",
+    "dkk",
+    "mxn",
+    "brl",
+    "rub",
+    "zar",
+    "pln",
+    "thb",
+    "idr",
+    "myr",
+    "vnd",
+    "sar",
+    "aed",
+    "kwd",
+    "qar",
+    "egp",
+    "lbp",
+    "bgn",
+    "uah",
+    "mnt",
+    "czk",
+    "huf",
+    "isk",
+    "kzt",
+    "ngn",
+    "pkr",
+    "ils",
+    "clp",
+    "ars",
+    "lak",
+    "gel",
+    "crc",
+]
 _UPPER_CODES = ("TRY", "PHP", "RON")
 _ISO_ALIAS = {"RMB": "CNY"}
 
@@ -234,9 +280,14 @@ def _alt(words: list[str]) -> str:
 
 _EN_LAST_WORDS = {name.split()[-1] for name in _EN_NAMES} | {"pound"}
 _EN_NAME_RE = _alt([n.replace(" ", "\0") for n in _EN_NAMES]).replace("\0", r"\s")
-_KO_COUNTRY = "미국|미|캐나다|호주|홍콩|싱가포르|대만|뉴질랜드|중국|영국|스위스|멕시코|터키|인도|핀란드|네덜란드"
+_KO_COUNTRY = (
+    "미국|미|캐나다|호주|홍콩|싱가포르|대만|뉴질랜드|중국|영국|스위스|멕시코"
+    "|터키|인도|핀란드|네덜란드"
+)
 _KO_UNIT = (
-    r"달러|불(?![가-힣])|불(?=[을를의에은는도])|원화|원(?!인|칙|자|전|료|유|래|하|장|작|고|가|조|소|론|리|본|룸|두|형|숭|산|정|주|천)"
+    # 원, 불 and 엔 also start common words (원인, 불만, 엔비디아): those words are excluded.
+    r"달러|불(?![가-힣])|불(?=[을를의에은는도로]|이(?!익)|까지)|원화"
+    r"|원(?!인|칙|자|전|료|유|래|하|장|작|고|가|조|소|론|리|본|룸|두|형|숭|산|정|주|천)"
     r"|엔화|엔(?!비디아|진|터|지|씨|젤|딩|트|데)|유로화|유로|위안화|위안|파운드|프랑|루블|링깃|바트|페소|리라|헤알"
     r"|루피|킵|라리|콜론|페세타|마르카|휠던|디르함|리얄"
 )
@@ -277,7 +328,9 @@ _PREFIX = re.compile(
     re.VERBOSE | re.IGNORECASE,
 )
 _PREFIX_REACH = 20
-_PREFIX_LAST = set("$") | {s[-1] for s in _SYMBOLS}
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_IN_YEAR = re.compile(r"\b(?:in|constant|real|of)\s\Z", re.IGNORECASE)
+_PREFIX_LAST = {"$", "."} | {s[-1] for s in _SYMBOLS}
 _PREFIX_WORDS = (
     {c.lower() for c in (*_CODES, *_UPPER_CODES)}
     | {"m" + c.lower() for c in (*_CODES, *_UPPER_CODES)}
@@ -337,12 +390,34 @@ _KO_TOKEN = re.compile(
 _EN_WORD_VALUES = {
     w: float(i)
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
     )
 } | {
     w: float(10 * i)
-    for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)
+    for i, w in enumerate(
+        ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2
+    )
 }
 _EN_WORD = re.compile(
     rf"(?P<frac>(?:a\s)?quarter|half|three\squarters)\s(?=trillion|billion|million)"
@@ -380,20 +455,60 @@ _KO_START = re.compile(
     + _KO_UNIT
     + r"|[만억조])"
 )
-_NUMBER_WORDS = (
-    "several|a few|a couple|tens|hundreds|trillions|billions|millions|a quarter|quarter|half"
-    "|three|one|two|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
-    "|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
-).split("|")
+_NUMBER_WORDS = [
+    "several",
+    "a few",
+    "a couple",
+    "tens",
+    "hundreds",
+    "trillions",
+    "billions",
+    "millions",
+    "a quarter",
+    "quarter",
+    "half",
+    "three",
+    "one",
+    "two",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+]
 _START_WORD = re.compile(_trie(_NUMBER_WORDS) + r"\b")
 # Cheap pre-check on the lower-cased text: a sentence without any currency marker holds no
-# figure. A superset ("eur" in "europe" passes); the real tests come after.
+# figure. A superset ("won" the verb passes); the real tests come after. A Korean unit must
+# follow a digit, a space or a numeral ("조원", not "연구원"); a Latin word must start a word.
+_KO_MARKERS = [*_KO_NAMES, "프랑", "페소", "리라", "루피"]
 _ANY_CURRENCY = re.compile(
-    _trie(
-        [*_SYMBOLS, *_KO_NAMES, "프랑", "페소", "리라", "루피", "pound", "sterling", "rs", "rm"]
-        + [word for name in _EN_NAMES for word in name.split()]
-        + [c.lower() for c in (*_CODES, *_UPPER_CODES)]
-    )
+    _trie(list(_SYMBOLS))
+    + r"|[\d\s십백천만억조경](?:"
+    + _trie(_KO_MARKERS)
+    + r")|[일이삼사오육칠팔구](?:"
+    + _trie([name for name in _KO_MARKERS if len(name) > 1])
+    + r")|(?<![a-z])(?:"
+    + _trie([*_EN_LAST_WORDS, "rs", "rm", *(c.lower() for c in (*_CODES, *_UPPER_CODES))])
+    + ")"
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -646,8 +761,8 @@ def _prefix_currency(text: str, start: int) -> tuple[str, int, float] | None:
     before = text[max(0, start - _PREFIX_REACH) : start].rstrip()
     if not before or (before[-1] not in _PREFIX_LAST and not before[-1].isalpha()):
         return None  # most numbers: a space and a word or punctuation before them
-    if before[-1].isalpha():
-        word = _LAST_WORD.search(before)
+    if before[-1].isalpha() or before[-1] == ".":
+        word = _LAST_WORD.search(before.rstrip("."))
         if word is None or word.group().lower() not in _PREFIX_WORDS:
             return None
     m = _PREFIX.search(text, max(0, start - _PREFIX_REACH), start)
@@ -704,7 +819,7 @@ def _scan(text: str, lower: str, korean: bool) -> list[_Money | _Num]:
             used_until = num.end
             continue
         suf = _suffix_currency(text, num)
-        if suf is not None:
+        if suf is not None and not _constant_dollars(text, num):
             iso, end, scale = suf
             mult = num.mult * scale if num.mult else scale
             items.append(
@@ -715,6 +830,14 @@ def _scan(text: str, lower: str, korean: bool) -> list[_Money | _Num]:
         if not num.vague:
             items.append(num)
     return items
+
+
+def _constant_dollars(text: str, num: _Num) -> bool:
+    """ "in 2020 dollars" names a price level, not an amount."""
+    return (
+        _YEAR.fullmatch(text, num.start, num.end) is not None
+        and _IN_YEAR.search(text, max(0, num.start - 12), num.start) is not None
+    )
 
 
 def _before(text: str, start: int) -> str:
@@ -784,7 +907,7 @@ def _join(left: _Money | _Num, right: _Money | _Num) -> _Money | None:
 
 def _changes(text: str, found: list[_Money]) -> None:
     """Mark the earlier value of a change: "cut from $44bn to $37bn", "to $37bn from $44bn"."""
-    for a, b in zip(found, found[1:], strict=False):
+    for a, b in itertools.pairwise(found):
         j = _RANGE_JOIN.fullmatch(text, a.end, b.start)
         if j is not None and _is_change(text, a, b, j):
             a.role = "from"

@@ -89,17 +89,18 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     )
     entries = [entry for entry in (_entry(raw) for raw in parsed.entries) if entry is not None]
     exc = parsed.get("bozo_exception") if parsed.bozo else None
-    problem = _describe_bozo(exc, body) if exc is not None else None
+    broken_xml = isinstance(exc, SAXParseException)
     # An encoding override alone leaves a sound (possibly empty) feed; broken XML without
     # a single entry, or a document of no feed format, is nothing we can use.
-    if not entries and (not parsed.version or isinstance(exc, SAXParseException)):
-        broken = problem if isinstance(exc, SAXParseException) else None
-        raise FeedError(url, _why_not_a_feed(head, broken))
+    if not entries and (broken_xml or not parsed.version):
+        raise FeedError(
+            url, _why_not_a_feed(head, _describe_bozo(exc, body) if broken_xml else None)
+        )
     return ParsedFeed(
         title=(parsed.feed.get("title") or "").strip(),
         version=parsed.version or "unknown",
         entries=entries,
-        warning=problem,
+        warning=_describe_bozo(exc, body) if exc is not None else None,
     )
 
 
@@ -112,17 +113,16 @@ def quick_ids(body: bytes) -> list[str] | None:
     """
     if not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return None
-    tags = _ITEM_TAG.findall(body)
+    tags = list(_ITEM_TAG.finditer(body))
     if not tags or len(tags) % 2:
         return None
     ids = []
-    starts = [m.end() - 1 for m in _ITEM_TAG.finditer(body)]
-    for i in range(0, len(tags), 2):
-        (open_slash, open_prefix, name), (close_slash, close_prefix, close_name) = tags[i : i + 2]
+    for opening, closing in zip(tags[::2], tags[1::2], strict=True):
+        slash, prefix, name = opening.groups()
         # Prefixed names, nesting or an item inside CDATA or a comment: not our simple shape.
-        if open_slash or not close_slash or open_prefix or close_prefix or name != close_name:
+        if slash or prefix or closing.groups() != (b"/", None, name):
             return None
-        item_id = _block_id(name, body[starts[i] : starts[i + 1]])
+        item_id = _block_id(name, body[opening.end() - 1 : closing.start()])
         if not item_id:
             return None
         ids.append(item_id)

@@ -228,26 +228,49 @@ def store_article(ctx: Context, watch: Watch, article: Article) -> tuple[int, in
     """Store `article` unless already known; attribute and diff its figures. (stored, alerts)."""
     text = "\n".join(p for p in (article.title, article.summary, article.body) if p)
     figures = extract(text)
-    attributions = attribute(watch, article.title, text, figures) if figures else []
     with store.session(ctx.engine) as s:
         if _syndicated_copy(s, article):
             return 0, 0
         article_id = store.insert_ignore(s, ArticleRow, _article_values(article), ["url"])
-        if article_id is None:
-            return 0, 0
-        alerts = 0
-        for claim_id in sorted({a.claim for a in attributions if a.claim}):
-            # One writer per claim at a time, so two outlets' reports of the same
-            # new number become one alert and one corroboration, never two alerts.
-            s.exec(
-                select(ClaimRow)
-                .where(ClaimRow.watch == watch.watch, ClaimRow.id == claim_id)
-                .with_for_update()
-            ).first()
-        for attribution in attributions:
-            alerts += _observe(s, ctx, watch, article, article_id, attribution)
+        if article_id is None or not figures:
+            return int(article_id is not None), 0
+        known = _lock_known_values(s, watch)
+        on = article.published.date()
+        attributions = attribute(watch, article.title, text, figures, on=on, known=known)
+        alerts = sum(_observe(s, ctx, watch, article, article_id, a, known) for a in attributions)
     ctx.metrics.figures.inc(len(attributions))
     return 1, alerts
+
+
+def _lock_known_values(s: Session, watch: Watch) -> dict[str, list[KnownValue]]:
+    """Each claim's known values, read under a lock on the watch's claims.
+
+    One writer per watch at a time, so that two outlets' reports of the same new number,
+    handled at once by two threads or replicas, become one alert and one corroboration.
+    """
+    s.exec(
+        select(ClaimRow)
+        .where(ClaimRow.watch == watch.watch)
+        .order_by(ClaimRow.id)
+        .with_for_update()
+    ).all()
+    alerted: dict[str, list[KnownValue]] = {c.id: [] for c in watch.claims}
+    rows = s.exec(
+        select(AlertRow)
+        .where(AlertRow.watch == watch.watch, AlertRow.kind == "change")
+        .order_by(AlertRow.id)  # type: ignore[arg-type]
+    ).all()
+    for r in rows:
+        if (
+            r.claim in alerted
+            and r.low is not None
+            and r.high is not None
+            and r.currency
+            and r.as_of
+        ):
+            text = json.loads(r.payload)["reported"]["text"]
+            alerted[r.claim].append(KnownValue(r.low, r.high, r.currency, r.as_of, text, r.key))
+    return {c.id: known_values(c, alerted[c.id]) for c in watch.claims}
 
 
 def _syndicated_copy(s: Session, article: Article) -> bool:
@@ -282,24 +305,14 @@ def _article_values(article: Article) -> dict[str, object]:
     }
 
 
-def alerted_values(s: Session, watch: str, claim: str) -> list[KnownValue]:
-    """The values a claim has alerted: they are known values from then on."""
-    rows = s.exec(
-        select(AlertRow).where(
-            AlertRow.watch == watch, AlertRow.claim == claim, AlertRow.kind == "change"
-        )
-    ).all()
-    return [
-        KnownValue(
-            r.low, r.high, r.currency, r.as_of, json.loads(r.payload)["reported"]["text"], r.key
-        )
-        for r in rows
-        if r.low is not None and r.high is not None and r.currency and r.as_of
-    ]
-
-
 def _observe(
-    s: Session, ctx: Context, watch: Watch, article: Article, article_id: int, att: Attribution
+    s: Session,
+    ctx: Context,
+    watch: Watch,
+    article: Article,
+    article_id: int,
+    att: Attribution,
+    known: dict[str, list[KnownValue]],
 ) -> int:
     """Record one attributed figure; create its alert when it is a change. Alerts created."""
     figure, on = att.figure, article.published.date()
@@ -322,11 +335,15 @@ def _observe(
     if att.claim is None:
         return _insert_observation(s, values, "ambiguous")
     claim = next(c for c in watch.claims if c.id == att.claim)
-    verdict = compare(
-        figure, on, known_values(claim, alerted_values(s, watch.watch, claim.id)), claim.tolerance
-    )
+    verdict = compare(figure, on, known[claim.id], claim.tolerance)
     if verdict.outcome == "change":
-        return _change(s, ctx, watch, claim, article, figure, verdict, values)
+        made = _change(s, ctx, watch, claim, article, figure, verdict, values)
+        # The rest of this article compares against the value just alerted, too.
+        key = value_key(watch.watch, claim.id, figure, on)
+        known[claim.id].append(
+            KnownValue(figure.low, figure.high, figure.currency, on, figure.text, key)
+        )
+        return made
     if verdict.outcome == "unchanged" and verdict.matched and verdict.matched.key:
         return _corroborate(s, ctx, watch, claim, article, verdict.matched.key, values)
     return _insert_observation(s, values, verdict.outcome)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from monitor.store import make_engine, migrate
 
-pytest_plugins = ["tests.feedserver"]  # the feed_server and fetcher fixtures
+pytest_plugins = ["tests.feedserver", "tests.fakeslack"]  # feed_server, fetcher, fake_slack
 
 POSTGRES = os.environ.get(
     "MONITOR_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

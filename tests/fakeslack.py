@@ -192,7 +192,9 @@ class FakeSlack:
             return {"ok": False, "error": "channel_not_found"}
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}
-        options = {k: args[k] for k in ("unfurl_links", "unfurl_media") if k in args}
+        options: dict[str, Any] = {
+            k: args[k] for k in ("unfurl_links", "unfurl_media") if k in args
+        }
         ts = self._store(
             channel,
             str(args.get("text") or ""),
@@ -246,7 +248,9 @@ class FakeSlack:
 
     def _webhook(self, body: dict[str, Any]) -> None:
         with self._lock:
-            options = {k: body[k] for k in ("unfurl_links", "unfurl_media") if k in body}
+            options: dict[str, Any] = {
+                k: body[k] for k in ("unfurl_links", "unfurl_media") if k in body
+            }
             text = str(body.get("text") or "")
             self._store(None, text, body.get("blocks") or [], None, None, options, via="webhook")
 

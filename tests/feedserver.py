@@ -1,7 +1,7 @@
 """A real HTTP server on 127.0.0.1 for tests: feeds, errors, slow and endless bodies.
 
 Use the `feed_server` fixture (import it into a test module with
-`from tests.feedserver import feed_server  # noqa: F401`) or `with FeedServer() as server:`.
+`pytest_plugins` in tests/conftest.py) or `with FeedServer() as server:`.
 
     server.route("/feed", body=b"<rss ...>", headers={"Content-Type": "application/rss+xml"},
                  etag='"v1"')          # answers 304 to a matching If-None-Match

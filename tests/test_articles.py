@@ -1,7 +1,5 @@
 """Stage Article: clean titles and text, canonical URLs, publisher, language and dates."""
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.feedserver are test arguments)
-
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -14,7 +12,6 @@ from monitor.articles import canonical_url, detect_lang, full_text, html_to_text
 from monitor.errors import FeedError
 from monitor.parse import Entry, ParsedFeed, parse_feed
 from tests.feeddocs import EUC_KR_TITLE, google_news, korean_rss
-from tests.feedserver import feed_server, fetcher  # noqa: F401
 
 GOOGLE = "https://news.google.com/rss/search?q=OpenAI+funding&hl=en-US&gl=US&ceid=US:en"
 FETCHED_AT = datetime(2026, 7, 20, 12, 0, tzinfo=UTC)

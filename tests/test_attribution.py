@@ -6,6 +6,8 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.attribution import Attribution, attribute, sentences
 from monitor.diff import KnownValue
@@ -85,6 +87,15 @@ def claims_of(attributions: list[Attribution]) -> list[str | None]:
 )
 def test_sentences(text: str, expected: list[str]) -> None:
     assert [text[start:end] for start, end in sentences(text)] == expected
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab 다.?!\n$1U.S가"))))
+def test_sentences_cover_every_character_once(text: str) -> None:
+    spans = sentences(text)
+    covered = [i for start, end in spans for i in range(start, end)]
+    assert covered == sorted(set(covered))
+    assert all(text[start:end] == text[start:end].strip() for start, end in spans)
+    assert {i for i, c in enumerate(text) if not c.isspace()} <= set(covered)
 
 
 DEAL = watch(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.diff import KnownValue, compare, known_values, value_key
+from monitor.diff import KnownValue, compare, ecb_usd, known_values, value_key
 from monitor.figures import Figure
 from monitor.rules import ClaimRule
 
@@ -90,6 +90,14 @@ def test_reported_value_is_converted_on_its_own_day() -> None:
     known = [KnownValue(478.5e9, 478.5e9, "USD", JAN, "$478.5 billion")]
     assert compare(fig(622 * T, currency="KRW"), FEB, known, 0.05, fake_usd).outcome == "change"
     assert compare(fig(622 * T, currency="KRW"), JAN, known, 0.05, fake_usd).outcome == "unchanged"
+
+
+def test_default_rates_are_the_offline_ecb_ones() -> None:
+    """9천조 원 on 2024-03-06 is about $6.75 trillion at the ECB rate."""
+    verdict = compare(fig(9e15, currency="KRW"), MAR, [TARGET], 0.05)
+    assert verdict.outcome == "unchanged"
+    assert verdict.usd is not None and 6.6 * T < verdict.usd[0] < 6.9 * T
+    assert ecb_usd(1.0, "XXX", MAR) is None
 
 
 def test_without_a_rate_other_currencies_do_not_match() -> None:

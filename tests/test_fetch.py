@@ -1,7 +1,5 @@
 """Stage Feed against a real loopback HTTP server: limits, validators and failures."""
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.feedserver are test arguments)
-
 from __future__ import annotations
 
 import threading
@@ -15,7 +13,7 @@ from monitor import USER_AGENT
 from monitor.errors import FeedError
 from monitor.fetch import Fetcher
 from tests.feeddocs import news_items, rss20
-from tests.feedserver import FeedServer, closed_port_url, feed_server, fetcher  # noqa: F401
+from tests.feedserver import FeedServer, closed_port_url
 
 FEED = rss20(news_items(3))
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}

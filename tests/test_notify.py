@@ -28,8 +28,8 @@ def _message(key: str = "k1", *, thread_ts: str | None = None) -> Message:
     return Message(message.channel, message.text, message.blocks, message.metadata, thread_ts)
 
 
-def _bot(slack: FakeSlack, **kwargs: object) -> SlackBot:
-    return SlackBot(slack.token, channel=CHANNEL, api_url=slack.api_url, **kwargs)  # type: ignore[arg-type]
+def _bot(slack: FakeSlack, *, timeout: int = 10) -> SlackBot:
+    return SlackBot(slack.token, channel=CHANNEL, api_url=slack.api_url, timeout=timeout)
 
 
 def _an_hour_ago() -> datetime:

@@ -1,7 +1,5 @@
 """Stage Entry: every feed format into one Entry shape, and clear reasons for non-feeds."""
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.feedserver are test arguments)
-
 from __future__ import annotations
 
 import time
@@ -28,7 +26,7 @@ from tests.feeddocs import (
     rss20,
     truncated,
 )
-from tests.feedserver import FeedServer, feed_server, fetcher  # noqa: F401
+from tests.feedserver import FeedServer
 
 URL = "https://wire.example/feed.xml"
 

@@ -4,8 +4,6 @@ The folder is not ours to copy (see its README). On CI (CI=true) it must be ther
 these tests skip when it is missing.
 """
 
-# ruff: noqa: F811  (pytest fixtures imported from tests.feedserver are test arguments)
-
 from __future__ import annotations
 
 import os
@@ -20,7 +18,7 @@ from monitor.articles import to_article
 from monitor.errors import FeedError
 from monitor.fetch import Fetcher
 from monitor.parse import ParsedFeed, parse_feed, quick_ids
-from tests.feedserver import FeedServer, feed_server  # noqa: F401
+from tests.feedserver import FeedServer
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 FETCHED_AT = datetime(2026, 7, 20, tzinfo=UTC)

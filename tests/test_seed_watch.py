@@ -99,10 +99,21 @@ def test_each_figure_goes_to_the_claim_it_states(article: Article, fragment: str
     assert got == EXPECTED[fragment]
 
 
-def test_every_figure_is_expected(
-    article: Article,
-) -> None:
+def test_every_figure_is_expected(article: Article) -> None:
     text, _, figures, _ = article
     lines = [_line_of(text, fragment) for fragment in EXPECTED]
     stray = [f.text for f in figures if not any(s <= f.start < e for s, e in lines)]
     assert stray == [], "figures the seed test does not expect; add them to EXPECTED"
+
+
+def test_no_seed_figure_is_a_change(article: Article) -> None:
+    _, watch, _, attributions = article
+    claims = {claim.id: claim for claim in watch.claims}
+    outcomes = {
+        (a.figure.text, a.claim): compare(
+            a.figure, PUBLISHED, known_values(claims[a.claim]), claims[a.claim].tolerance
+        ).outcome
+        for a in attributions
+        if a.claim
+    }
+    assert "change" not in outcomes.values(), outcomes
