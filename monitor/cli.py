@@ -174,12 +174,14 @@ def extract(
     lines = (file.open(encoding="utf-8") if file else sys.stdin).read().splitlines()
     table = Table("text", "figure", "value", "currency", "qualifier", "USD", show_lines=False)
     for line in lines:
-        figures = []
+        figures: list[dict[str, Any]] = []
         for f in read_figures(line):
+            usd_low: float | None
+            usd_high: float | None
             try:
                 usd_low, usd_high = to_usd(f, day)
             except ValueError:
-                usd_low = usd_high = None
+                usd_low = usd_high = None  # no rate for that currency
             figures.append(
                 {
                     "text": f.text,
@@ -202,12 +204,17 @@ def extract(
                 json.dumps({"text": line, "figures": figures}, ensure_ascii=False) + "\n"
             )
             continue
-        for i, f in enumerate(figures):
-            value = _span(f["low"], f["high"]) + (" (vague)" if f["vague"] else "")
-            usd = _span(f["usd_low"], f["usd_high"]) if f["usd_low"] is not None else "-"
-            note = f" [mix-up? {f['mixup']}]" if "mixup" in f else ""
+        for i, fig in enumerate(figures):
+            value = _span(fig["low"], fig["high"]) + (" (vague)" if fig["vague"] else "")
+            usd = _span(fig["usd_low"], fig["usd_high"]) if fig["usd_low"] is not None else "-"
+            note = f" [mix-up? {fig['mixup']}]" if "mixup" in fig else ""
             table.add_row(
-                line if i == 0 else "", f["text"], value, f["currency"] + note, f["qualifier"], usd
+                line if i == 0 else "",
+                fig["text"],
+                value,
+                fig["currency"] + note,
+                fig["qualifier"],
+                usd,
             )
         if not figures:
             table.add_row(line, "-", "", "", "", "")
@@ -237,7 +244,7 @@ def claims(as_json: JsonOption = False) -> None:
     from monitor.store import AlertRow, ArticleRow, ClaimRow, ObservationRow
 
     engine = _engine(Settings())
-    rows = []
+    rows: list[dict[str, Any]] = []
     with store.session(engine) as s:
         for claim in s.exec(select(ClaimRow).order_by(ClaimRow.watch, ClaimRow.id)).all():
             where = (ObservationRow.watch == claim.watch, ObservationRow.claim == claim.id)
@@ -279,7 +286,7 @@ def claims(as_json: JsonOption = False) -> None:
         return
     table = Table("claim", "stored", "known values", "latest report", "sources")
     for r in rows:
-        latest = (
+        report = (
             f"{r['latest']} ({r['latest_publisher']}, {r['latest_published'][:10]})"
             if r["latest"]
             else "-"
@@ -288,7 +295,7 @@ def claims(as_json: JsonOption = False) -> None:
             f"{r['watch']}/{r['claim']}\n{r['title']}",
             r["stored"],
             "\n".join(r["known"]),
-            latest,
+            report,
             str(r["sources"]),
         )
     out.print(table)
@@ -306,14 +313,14 @@ def status(as_json: JsonOption = False) -> None:
         feeds = {f.feed_url: f.every for w in load_rules(settings.rules).watches for f in w.feeds}
     with store.session(engine) as s:
         states = {r.url: r for r in s.exec(select(FeedState)).all()}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for url, every in feeds.items():
         st = states.get(url)
         last = st.last_poll_at if st else None
-        next_run = max(
-            filter(None, [st and st.next_poll_at, last and last + timedelta(seconds=every)]),
-            default=None,
-        )
+        due = [last + timedelta(seconds=every)] if last else []
+        if st and st.next_poll_at:
+            due.append(st.next_poll_at)  # backing off
+        next_run = max(due, default=None)
         rows.append(
             {
                 "feed": url,
@@ -371,7 +378,7 @@ def history(
         query = query.where(ObservationRow.watch == watch)
     with store.session(engine) as s:
         found = s.exec(query.order_by(ArticleRow.published, ObservationRow.id)).all()  # type: ignore[arg-type]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "published": a.published.isoformat(),
             "watch": o.watch,

@@ -506,7 +506,7 @@ _ANY_CURRENCY = re.compile(
     + _trie(_KO_MARKERS)
     + r")|[일이삼사오육칠팔구](?:"
     + _trie([name for name in _KO_MARKERS if len(name) > 1])
-    + r")|(?<![a-z])(?:"
+    + r")|[\d\s십백천만억조경점쩜일이삼사오육칠팔구][일이삼사오육칠팔구][원불엔]|(?<![a-z])m?(?:"
     + _trie([*_EN_LAST_WORDS, "rs", "rm", *(c.lower() for c in (*_CODES, *_UPPER_CODES))])
     + ")"
 )

@@ -337,9 +337,9 @@ def _observe(
     claim = next(c for c in watch.claims if c.id == att.claim)
     verdict = compare(figure, on, known[claim.id], claim.tolerance)
     if verdict.outcome == "change":
-        made = _change(s, ctx, watch, claim, article, figure, verdict, values)
-        # The rest of this article compares against the value just alerted, too.
         key = value_key(watch.watch, claim.id, figure, on)
+        made = _change(s, ctx, watch, claim, article, figure, verdict, values, key)
+        # The rest of this article compares against the value just alerted, too.
         known[claim.id].append(
             KnownValue(figure.low, figure.high, figure.currency, on, figure.text, key)
         )
@@ -421,8 +421,8 @@ def _change(
     figure: Figure,
     verdict: Verdict,
     values: dict[str, object],
+    key: str,
 ) -> int:
-    key = value_key(watch.watch, claim.id, figure, article.published.date())
     alert = {
         "key": key,
         "kind": "change",
@@ -496,10 +496,21 @@ def sync_claims(engine: Engine, rules: Rules) -> None:
         for watch in rules.watches:
             for claim in watch.claims:
                 figure = claim.figure
-                row = s.get(ClaimRow, (watch.watch, claim.id)) or ClaimRow(
-                    watch=watch.watch, id=claim.id
+                values = {
+                    "title": claim.name,
+                    "value": claim.value,
+                    "as_of": claim.as_of,
+                    "low": figure.low,
+                    "high": figure.high,
+                    "currency": figure.currency,
+                    "tolerance": claim.tolerance,
+                    "quote": claim.quote,
+                }
+                # Insert, then update: safe when several replicas start at once.
+                key = {"watch": watch.watch, "id": claim.id}
+                store.insert_ignore(s, ClaimRow, {**key, **values}, list(key))
+                s.exec(
+                    update(ClaimRow)
+                    .where(ClaimRow.watch == watch.watch, ClaimRow.id == claim.id)  # type: ignore[arg-type]
+                    .values(**values)
                 )
-                row.title, row.value, row.as_of = claim.name, claim.value, claim.as_of
-                row.low, row.high, row.currency = figure.low, figure.high, figure.currency
-                row.tolerance, row.quote = claim.tolerance, claim.quote
-                s.add(row)

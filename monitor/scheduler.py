@@ -1,9 +1,14 @@
-"""The one module that knows APScheduler: one schedule per feed, plus the delivery worker.
+"""Who runs what, when: one schedule per feed, the delivery worker, and replicas taking turns.
 
-APScheduler 4 is an alpha and may be swapped out; nothing else imports it. A single
-process keeps its schedules in memory (the SQLite store hit "database is locked");
-replicas on PostgreSQL share a SQLAlchemy data store, whose leases make each run
-happen on exactly one replica (docs/scaling.md).
+This is the one module that knows APScheduler (an alpha that may be swapped out). A single
+process keeps its schedules in memory: APScheduler's SQLite store hit "database is locked".
+Replicas on PostgreSQL share APScheduler's SQLAlchemy data store: each fire of a schedule
+becomes one job, leased to one replica with SELECT ... FOR UPDATE SKIP LOCKED.
+
+What 4.0.0a6 does not promise is added with PostgreSQL session advisory locks
+(`ReplicaLocks`), which the server drops with the connection of a replica that dies: one
+setup at a time (tables, claims, schedules), one poll of a feed at a time, one delivery
+pass at a time, one live replica per identity. See docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -11,16 +16,22 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler import ConflictPolicy, Scheduler, TaskDefaults
 from apscheduler.datastores.memory import MemoryDataStore
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import make_url
+
+from monitor.errors import ConfigError
 
 log = logging.getLogger("monitor.scheduler")
 FEED_PREFIX = "feed-"
+SCHEMA = "apscheduler"  # the data store's tables live beside ours, in their own schema
 
 
 def schedule_id(url: str) -> str:
@@ -29,7 +40,11 @@ def schedule_id(url: str) -> str:
 
 
 class FeedScheduler:
-    """Runs `poll(url)` for each feed at its interval, and `deliver()` every few seconds."""
+    """Runs `poll(url)` for each feed at its interval, and `deliver()` every few seconds.
+
+    `prepare()` creates the data store's tables, the tasks and the schedules; in shared mode
+    call it under `ReplicaLocks.setup()`, since concurrent creation killed replicas.
+    """
 
     def __init__(
         self,
@@ -53,37 +68,50 @@ class FeedScheduler:
             identity=identity,
             max_concurrent_jobs=32,
             lease_duration=lease,
-            # One task runs every feed, so its default of 1 running job would poll one at a time.
+            # No limit per task: one task runs every feed, and after a kill -9 the stored
+            # running-jobs count stays too high for good (apscheduler#1110). Turns are
+            # taken with ReplicaLocks instead.
             task_defaults=TaskDefaults(max_running_jobs=None, job_executor="threadpool"),
         )
+        self._services = ExitStack()
 
-    def start(self) -> None:
+    def prepare(self, feeds: dict[str, float]) -> None:
+        """Create the store's tables (if missing), the two tasks and every schedule."""
         s = self._scheduler
+        if not self._services:
+            self._services.enter_context(s)
         s.configure_task("poll", func=self._poll, max_running_jobs=None)
-        s.configure_task("deliver", func=self._deliver, max_running_jobs=1)
+        s.configure_task("deliver", func=self._deliver, max_running_jobs=None)
         s.add_schedule(
             "deliver",
             IntervalTrigger(seconds=self._delivery_every),
             id="deliver",
             conflict_policy=ConflictPolicy.do_nothing,
         )
-        s.start_in_background()
+        self.set_feeds(feeds)
+
+    def start(self) -> None:
+        """Start running jobs, in background threads."""
+        self._scheduler.start_in_background()
 
     def set_feeds(self, feeds: dict[str, float]) -> None:
         """Schedule each feed URL at its interval (seconds); drop feeds no longer listed.
 
         A new feed first runs at a random offset within its interval, so that a hundred
         feeds do not all poll in the same second (APScheduler's jitter does not delay runs).
+        A changed interval is a removal and an addition: in 4.0.0a6, ConflictPolicy.replace
+        lost schedules that another replica was processing.
         """
         s = self._scheduler
         current = {x.id: x for x in s.get_schedules() if x.id.startswith(FEED_PREFIX)}
         wanted = {schedule_id(url): (url, every) for url, every in feeds.items()}
-        for sid in current.keys() - wanted.keys():
+        stale = {sid for sid, x in current.items() if sid in wanted and _interval(x) != wanted[sid][1]}
+        for sid in (current.keys() - wanted.keys()) | stale:
             s.remove_schedule(sid)
         now = datetime.now(UTC)
+        added = 0
         for sid, (url, every) in wanted.items():
-            existing = current.get(sid)
-            if existing is not None and _interval(existing) == every:
+            if sid in current and sid not in stale:
                 continue
             start = now + timedelta(seconds=random.uniform(0, min(every, 60.0)))
             s.add_schedule(
@@ -91,12 +119,19 @@ class FeedScheduler:
                 IntervalTrigger(seconds=every, start_time=start),
                 id=sid,
                 args=[url],
-                conflict_policy=ConflictPolicy.replace,
+                conflict_policy=ConflictPolicy.do_nothing,
+                # A run that cannot start within its interval is dropped, not run late:
+                # a backlog never turns into a burst of polls.
                 misfire_grace_time=timedelta(seconds=every),
             )
+            added += 1
         log.info(
             "feeds scheduled",
-            extra={"feeds": len(wanted), "removed": len(current.keys() - wanted.keys())},
+            extra={
+                "feeds": len(wanted),
+                "added": added,
+                "removed": len(current.keys() - wanted.keys()),
+            },
         )
 
     def next_runs(self) -> dict[str, datetime | None]:
@@ -112,9 +147,10 @@ class FeedScheduler:
         return self._scheduler.state.name == "started"
 
     def stop(self) -> None:
-        """No new runs; returns once the scheduler has stopped."""
+        """No new runs; returns once the scheduler and its connections are closed."""
         self._scheduler.stop()
         self._scheduler.wait_until_stopped()
+        self._services.close()
 
 
 def _interval(schedule: Any) -> float | None:
@@ -133,12 +169,150 @@ def _shared_backends(database_url: str | None, event_broker: str | None) -> tupl
         return None, None
     from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
 
-    store = SQLAlchemyDataStore(database_url, schema="apscheduler")
+    store = SQLAlchemyDataStore(database_url, schema=SCHEMA)
     if event_broker and event_broker.startswith("redis"):
         from apscheduler.eventbrokers.redis import RedisEventBroker
 
         return store, RedisEventBroker(event_broker)
     from apscheduler.eventbrokers.psycopg import PsycopgEventBroker
 
-    conninfo = event_broker or database_url.replace("postgresql+psycopg://", "postgresql://")
-    return store, PsycopgEventBroker(conninfo)
+    return store, PsycopgEventBroker(event_broker or libpq_conninfo(database_url))
+
+
+def libpq_conninfo(database_url: str) -> str:
+    """`postgresql+psycopg://...` as libpq takes it (no driver name)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class ReplicaLocks:
+    """Keys held by at most one thread of one replica at a time.
+
+    Without a database URL (one process) a set in memory does it. With PostgreSQL the keys
+    are also session advisory locks on one connection, so the server releases them the
+    moment a replica's connection goes, even after kill -9. Advisory locks are re-entrant
+    within a session, which is why the set is checked first.
+    """
+
+    def __init__(self, database_url: str | None = None) -> None:
+        self._conninfo = libpq_conninfo(database_url) if database_url else None
+        self._held: set[str] = set()
+        self._lock = threading.Lock()
+        self._conn: Any = None  # psycopg.Connection, opened on first use
+        self._identity: str | None = None
+
+    @property
+    def held(self) -> int:
+        """How many keys this replica holds now (polls and deliveries in flight)."""
+        with self._lock:
+            return len(self._held)
+
+    def claim_identity(self, identity: str) -> None:
+        """Hold `identity` while this replica lives; ConfigError if a live replica has it.
+
+        Two replicas with one identity would take each other's leases and reap each
+        other's running jobs as abandoned.
+        """
+        self._identity = identity
+        with self._lock:
+            if not self._try_lock(f"identity:{identity}"):
+                raise ConfigError(
+                    f'another replica is running as "{identity}" on this database. '
+                    "Give each replica its own MONITOR_REPLICA_ID."
+                )
+
+    @contextmanager
+    def exclusive(self, key: str) -> Iterator[bool]:
+        """Yields whether `key` was free and is now ours; it is released on exit."""
+        with self._lock:
+            free = key not in self._held and self._try_lock(key)
+            if free:
+                self._held.add(key)
+        try:
+            yield free
+        finally:
+            if free:
+                with self._lock:
+                    self._held.discard(key)
+                    self._unlock(key)
+
+    @contextmanager
+    def setup(self) -> Iterator[None]:
+        """Wait for, then hold, the one setup turn: schema, claims and schedules change here.
+
+        It uses a connection of its own, so that waiting never holds up `exclusive()`.
+        """
+        if self._conninfo is None:
+            yield
+            return
+        import psycopg
+
+        with psycopg.connect(self._conninfo, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (_lock_id("setup"),))
+            yield  # closing the connection releases the lock, on error too
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _try_lock(self, key: str) -> bool:
+        if self._conninfo is None:
+            return True
+        import psycopg
+
+        try:
+            row = self._connection().execute(
+                "SELECT pg_try_advisory_lock(%s)", (_lock_id(key),)
+            ).fetchone()
+        except psycopg.Error as exc:
+            # Fail closed: a poll or a delivery skipped is better than one run twice.
+            log.warning("advisory lock unavailable", extra={"key": key, "error": str(exc)})
+            self._drop()
+            return False
+        return bool(row and row[0])
+
+    def _unlock(self, key: str) -> None:
+        if self._conninfo is None:
+            return
+        import psycopg
+
+        try:
+            self._connection().execute("SELECT pg_advisory_unlock(%s)", (_lock_id(key),))
+        except psycopg.Error as exc:
+            log.warning("advisory unlock failed", extra={"key": key, "error": str(exc)})
+            self._drop()
+
+    def _connection(self) -> Any:
+        """The lock connection, opened again after a failure (the old locks died with it)."""
+        if self._conn is not None and not self._conn.closed:
+            return self._conn
+        import psycopg
+
+        self._conn = psycopg.connect(self._conninfo, autocommit=True)
+        # A replica whose host vanishes (no FIN) keeps its locks until TCP notices;
+        # these make the server notice within about half a minute.
+        for name, value in (
+            ("tcp_keepalives_idle", 10),
+            ("tcp_keepalives_interval", 5),
+            ("tcp_keepalives_count", 3),
+        ):
+            self._conn.execute(f"SET {name} = {value}")
+        if self._identity is not None and self._held:
+            log.error("lock connection was lost; feeds in flight may be polled twice")
+        if self._identity is not None and self._conn.execute(
+            "SELECT pg_try_advisory_lock(%s)", (_lock_id(f"identity:{self._identity}"),)
+        ).fetchone()[0] is not True:
+            log.error("identity taken by another replica", extra={"identity": self._identity})
+        return self._conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _lock_id(key: str) -> int:
+    """A signed 64-bit advisory lock id for `key`, namespaced so other apps' ids do not clash."""
+    digest = hashlib.blake2b(f"funding-monitor:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
