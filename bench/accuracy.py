@@ -155,7 +155,7 @@ _COINS = re.compile(r"nickel|dime|quarters?$|^a quarter$|grand", re.IGNORECASE)
 
 def _duckling_reason(row: dict) -> str | None:
     text, currency = row["text"], row["currency"]
-    value = row.get("value", row.get("max"))
+    value = float(row["value"] if "value" in row else row["max"])
     if row["source"].count("/") > 3 or _COINS.search(text):
         return "coins_slang"  # every locale corpus row is a coin or "grand"
     if currency == "Unnamed":

@@ -57,7 +57,7 @@ _ABBREVIATIONS = frozenset(
 # A clause ends at a comma or semicolon, a dash, an English conjunction, or a Korean
 # connective ending: -는데/-ㄴ데, -지만, -며/-면서, and -고 after a verb stem.
 _CLAUSE_END = re.compile(
-    r"[,;，](?=\s)|\s[—–-]\s|\s(?:and|but|while|whereas|although|though)\s"
+    r"[,;，](?=\s)|…|\s[—–-]\s|\s(?:and|but|while|whereas|although|though)\s"
     r"|(?<=[가-힣])(?:데|지만|며|면서|[하되있했였됐않이았었겠]고)(?=\s)"
 )
 
@@ -170,7 +170,8 @@ def _score(
 
     `named`/`in_title`: entities in the figure's sentence and in the title; `near`/`far`:
     terms in the figure's clause and elsewhere in its sentence; `restated`: the figure
-    lies within one of the claim's known values.
+    lies within one of the claim's known values. A word of the claim's `unless` list in
+    the figure's clause rules the claim out ("a $6.4 billion grant" is not an investment).
     """
     entity = sum(
         _IN_SENTENCE if e in named else _IN_TITLE if e in in_title else 0 for e in claim.about
@@ -178,7 +179,7 @@ def _score(
     topic = sum(
         _IN_CLAUSE if word in near else _ELSEWHERE if word in far else 0 for word in claim.topic
     )
-    if not entity or not (topic or restated):
+    if not entity or not (topic or restated) or near.intersection(claim.unless):
         return 0
     return entity + topic + (_KNOWN_VALUE if restated else 0)
 
@@ -216,7 +217,7 @@ def _compile_terms(
 def _compile(watch: Watch) -> _Terms:
     """The watch's compiled terms, cached by content so an edited rules file recompiles."""
     aliases = tuple((entity, tuple(names)) for entity, names in watch.entities.items())
-    topics = frozenset(word for claim in watch.claims for word in claim.topic)
+    topics = frozenset(word for claim in watch.claims for word in (*claim.topic, *claim.unless))
     return _compile_terms(aliases, topics)
 
 

@@ -101,21 +101,23 @@ def run(
 
 @app.command()
 def init() -> None:
-    """Create or upgrade the database schema and load the claims from the rules.
+    """Create or upgrade the database schema, load the claims and, on PostgreSQL, the schedules.
 
-    `monitor run` does this itself; run it once before starting several replicas, so
-    that they never race to create the same tables.
+    `monitor run` does this itself, one replica at a time (a PostgreSQL advisory lock), so
+    this is optional; run it to set up or check a database before starting the replicas.
     """
-    from monitor.poll import sync_claims
-    from monitor.rules import load_rules
+    from monitor.daemon import initialize
 
     settings = Settings()
-    engine = _engine(settings)
     with _friendly_errors():
-        rules = load_rules(settings.rules)
-        sync_claims(engine, rules)
+        rules = initialize(settings)
     claims = sum(len(w.claims) for w in rules.watches)
-    out.print(f"database ready: {claims} claims from {len(rules.watches)} watches", highlight=False)
+    feeds = sum(len(w.feeds) for w in rules.watches)
+    shared = f", {feeds} feeds scheduled for replicas" if settings.shared else ""
+    out.print(
+        f"database ready: {claims} claims from {len(rules.watches)} watches{shared}",
+        highlight=False,
+    )
 
 
 @rules_app.command("check")

@@ -9,9 +9,8 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from datetime import timedelta
 from typing import TextIO
 
 from monitor import store
@@ -22,8 +21,8 @@ from monitor.health import serve
 from monitor.metrics import Metrics
 from monitor.notify import make_notifier
 from monitor.poll import Context, PollResult, poll_feed, sync_claims
-from monitor.rules import load_rules
-from monitor.scheduler import FeedScheduler
+from monitor.rules import Rules, load_rules
+from monitor.scheduler import FeedScheduler, ReplicaLocks
 from monitor.settings import Settings
 
 log = logging.getLogger("monitor.daemon")
@@ -44,6 +43,43 @@ def deliver_job() -> None:
         _running.deliver()
 
 
+def initialize(settings: Settings) -> Rules:
+    """`monitor init`: schema, claims and, for replicas, the shared schedules; one at a time."""
+    rules = load_rules(settings.rules)
+    locks = ReplicaLocks(settings.database_url if settings.shared else None)
+    with locks.setup():
+        engine = store.open_store(settings.database_url)
+        try:
+            sync_claims(engine, rules)
+        finally:
+            engine.dispose()
+        if settings.shared:
+            scheduler = _scheduler(settings, f"init-{socket.gethostname()}-{os.getpid()}")
+            scheduler.prepare(_intervals(rules))
+            scheduler.stop()
+    return rules
+
+
+def _intervals(rules: Rules) -> dict[str, float]:
+    return {f.feed_url: f.every for w in rules.watches for f in w.feeds}
+
+
+def _scheduler(settings: Settings, identity: str) -> FeedScheduler:
+    # A dead replica's jobs wait out their lease before another replica may take them,
+    # so the lease is short; but it must outlast a fetch (apscheduler's lease renewal is
+    # not to be relied on in an alpha). Overlap is prevented by ReplicaLocks either way.
+    lease = max(5.0, 2 * (settings.connect_timeout + settings.fetch_timeout))
+    return FeedScheduler(
+        poll_job,
+        deliver_job,
+        identity=identity,
+        delivery_every=settings.delivery_every,
+        database_url=settings.database_url if settings.shared else None,
+        event_broker=settings.event_broker,
+        lease=timedelta(seconds=lease),
+    )
+
+
 class Daemon:
     """One funding-monitor process. Construction checks everything that could stop it working."""
 
@@ -51,7 +87,7 @@ class Daemon:
         self.settings = settings
         self.identity = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
         rules = load_rules(settings.rules)
-        self.engine = store.open_store(settings.database_url)
+        self.locks = ReplicaLocks(settings.database_url if settings.shared else None)
         self.notifier = make_notifier(
             bot_token=settings.slack_bot_token,
             channel=settings.slack_channel,
@@ -67,17 +103,19 @@ class Daemon:
             per_host=settings.per_host,
         )
         self.metrics = Metrics()
-        self.ctx = self._context(rules)
-        self._busy: set[str] = set()
-        self._busy_lock = threading.Lock()
+        with self.locks.setup():
+            self.engine = store.open_store(settings.database_url)
+            self.locks.claim_identity(self.identity)
+            self.ctx = self._context(rules)
         self._stop = threading.Event()
         self._reload = threading.Event()
 
-    def _context(self, rules: object) -> Context:
+    def _context(self, rules: Rules) -> Context:
+        """A context for `rules`, with the claim table brought in step (under `locks.setup()`)."""
         ctx = Context(
             engine=self.engine,
             fetcher=self.fetcher,
-            rules=rules,  # type: ignore[arg-type]
+            rules=rules,
             metrics=self.metrics,
             degraded_after=self.settings.degraded_after,
             default_channel=self.settings.slack_channel,
@@ -85,24 +123,12 @@ class Daemon:
         sync_claims(self.engine, ctx.rules)
         return ctx
 
-    @contextmanager
-    def _exclusive(self, url: str) -> Iterator[bool]:
-        """Never two polls of the same feed at once in this process."""
-        with self._busy_lock:
-            free = url not in self._busy
-            self._busy.add(url)
-        try:
-            yield free
-        finally:
-            if free:
-                with self._busy_lock:
-                    self._busy.discard(url)
-
     def poll(self, url: str, *, force: bool = False) -> PollResult | None:
         ctx = self.ctx  # a reload swaps the whole context; a poll keeps the one it started with
         if url not in ctx.feeds() or self._stop.is_set():
             return None
-        with self._exclusive(url) as free:
+        # Never two polls of one feed at once, in this process or on another replica.
+        with self.locks.exclusive(f"feed:{url}") as free:
             if not free:
                 log.info("poll skipped: still running", extra={"feed": url})
                 return None
@@ -113,6 +139,16 @@ class Daemon:
                 return None
 
     def deliver(self, budget: float = 30.0) -> None:
+        """One delivery pass, unless one is running here or on another replica.
+
+        Alerts are claimed atomically, so two passes would not send one twice; one pass at
+        a time keeps its pacing of posts per channel.
+        """
+        with self.locks.exclusive("delivery") as free:
+            if free:
+                self._deliver(budget)
+
+    def _deliver(self, budget: float) -> None:
         report = deliver_pending(self.engine, self.notifier, worker=self.identity, budget=budget)
         for outcome in ("sent", "failed", "pending"):
             self.metrics.alerts.labels(outcome).inc(getattr(report, outcome, 0))
@@ -140,9 +176,6 @@ class Daemon:
         )
         return True
 
-    def _schedule(self, scheduler: FeedScheduler) -> None:
-        scheduler.set_feeds({url: rule.every for url, (_, rule) in self.ctx.feeds().items()})
-
     def _health(self, scheduler: FeedScheduler) -> str | None:
         if not scheduler.running:
             return "scheduler is not running"
@@ -156,20 +189,14 @@ class Daemon:
         """Run until SIGTERM or SIGINT; reload the rules on SIGHUP."""
         global _running
         _running = self
-        scheduler = FeedScheduler(
-            poll_job,
-            deliver_job,
-            identity=self.identity,
-            delivery_every=self.settings.delivery_every,
-            database_url=self.settings.database_url if self.settings.shared else None,
-            event_broker=self.settings.event_broker,
-        )
+        scheduler = _scheduler(self.settings, self.identity)
         signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
         signal.signal(signal.SIGINT, lambda *_: self._stop.set())
         signal.signal(signal.SIGHUP, lambda *_: self._reload.set())
         http = serve(self.settings.http_addr, lambda: self._health(scheduler), self.metrics)
+        with self.locks.setup():
+            scheduler.prepare(_intervals(self.ctx.rules))
         scheduler.start()
-        self._schedule(scheduler)
         log.info(
             "started",
             extra={
@@ -181,17 +208,20 @@ class Daemon:
         while not self._stop.wait(0.2):
             if self._reload.is_set():
                 self._reload.clear()
-                if self.reload():
-                    self._schedule(scheduler)
+                # One replica at a time brings the claims and the shared schedules in step.
+                with self.locks.setup():
+                    if self.reload():
+                        scheduler.set_feeds(_intervals(self.ctx.rules))
         log.info(
             "stopping: no new polls; waiting for those in flight", extra={"grace_s": STOP_GRACE}
         )
         scheduler.stop()
         deadline = time.monotonic() + STOP_GRACE
-        while self._busy and time.monotonic() < deadline:
+        while self.locks.held and time.monotonic() < deadline:
             time.sleep(0.1)
         self.fetcher.close()  # cancels whatever is still fetching
         self.deliver(budget=5.0)
+        self.locks.close()
         http.shutdown()
         _running = None
         log.info("stopped")

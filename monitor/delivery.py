@@ -45,6 +45,7 @@ class DeliveryReport:
     failed: int = 0
     pending: int = 0
     reconciled: int = 0
+    latencies: tuple[float, ...] = ()  # seconds from first try to Slack's answer, per sent alert
 
 
 def deliver_pending(
@@ -78,7 +79,11 @@ def deliver_pending(
             # overtake this one.
             break
     return DeliveryReport(
-        sent=sent, failed=failed, pending=_count_pending(engine), reconciled=reconciled
+        sent=sent,
+        failed=failed,
+        pending=_count_pending(engine),
+        reconciled=reconciled,
+        latencies=tuple(run.latencies),
     )
 
 
@@ -139,7 +144,7 @@ def reconcile(engine: Engine, notifier: Notifier, *, worker: str, stale_after: f
 
 @dataclass
 class _Run:
-    """One pass of the worker: its deadline and when it last posted to each channel."""
+    """One pass of the worker: its deadline, when it last posted to each channel, its timings."""
 
     engine: Engine
     notifier: Notifier
@@ -149,6 +154,7 @@ class _Run:
     clock: Callable[[], float]
     sleep: Callable[[float], None]
     last_post: dict[str, float] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
 
     def deliver(self, alert_id: int) -> str:
         """sent | failed | retry_later (back to pending) | skipped (not ours, or waiting)."""
@@ -192,6 +198,7 @@ class _Run:
                     return "skipped"
                 continue
             self._write(alert, status="sent", ts=ts, sent_at=utcnow(), last_error=None)
+            self.latencies.append(self.clock() - started)
             _log(alert, "sent", None, started, self.clock())
             return "sent"
 

@@ -9,7 +9,6 @@ is checked against a claim in dollars at the rates of the days each was written.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -51,7 +50,7 @@ class Verdict:
 
     outcome: Outcome
     matched: KnownValue | None  # the known value the figure lies within
-    previous: KnownValue  # the value to show as "was": `matched`, else the nearest
+    previous: KnownValue  # "was": `matched`, else the latest alerted value, else the stated one
     change_pct: float | None  # reported midpoint against `previous`, in USD, in percent
     usd: tuple[float, float] | None  # the reported figure in USD on the day it was reported
 
@@ -117,7 +116,7 @@ def compare(
     matched = matching_value(figure, on, known, tolerance, to_usd)
     if figure.vague:
         return Verdict("vague", None, _latest(known), None, reported_usd)
-    previous = matched or _nearest(meant, on, known, to_usd)
+    previous = matched or _headline(known)
     change_pct = _change_pct(meant, on, previous, to_usd)
     outcome: Outcome
     if figure.role == "from":
@@ -214,11 +213,11 @@ def _latest(known: Sequence[KnownValue]) -> KnownValue:
     return max(reversed(known), key=lambda kv: kv.as_of)
 
 
-def _nearest(figure: Figure, on: date, known: Sequence[KnownValue], to_usd: ToUsd) -> KnownValue:
-    """The known value closest to `figure` by ratio; the latest among equals or if none compare."""
-    distances = [(kv, _ratio(figure, on, kv, to_usd)) for kv in known]
-    comparable = [(kv, abs(math.log(ratio))) for kv, ratio in distances if ratio is not None]
-    if not comparable:
-        return _latest(known)
-    best = min(distance for _, distance in comparable)
-    return _latest([kv for kv, distance in comparable if distance <= best + _EDGE])
+def _headline(known: Sequence[KnownValue]) -> KnownValue:
+    """What a reader knew last: the latest alerted value, else the claim's own stated value.
+
+    Not the nearest value: an `also` value (a typo, a mix-up) is a reason not to alert,
+    never the "was" of an alert.
+    """
+    alerted = [kv for kv in known if kv.key]
+    return _latest(alerted) if alerted else known[0]

@@ -57,11 +57,15 @@ class Fetcher:
         self._max_redirects = max_redirects
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        # A user's HTTP_PROXY cannot reach this machine's loopback: never send it there.
+        direct = httpx.HTTPTransport(limits=limits)
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
+            limits=limits,
+            mounts={f"all://{host}": direct for host in ("127.0.0.1", "localhost", "[::1]")},
             follow_redirects=True,
             max_redirects=max_redirects,
             headers={

@@ -549,6 +549,10 @@ _EN_CHANGE_VERB = re.compile(
     re.IGNORECASE,
 )
 _TO_FROM = re.compile(r"\s?from\s?", re.IGNORECASE)
+# "$37 billion in Texas through 2030, down from the $44 billion": the later figure comes first.
+_DOWN_FROM = re.compile(
+    r"[^.;!?]{0,80}?\b(?:down|up)\s+from\s+(?:the\s+|its\s+|an?\s+)?", re.IGNORECASE
+)
 _KO_TO = re.compile(r"\s?(?:으로|로)")
 _KO_CHANGE_VERB = re.compile(
     r"\s?(?:[가-힣]+\s){0,2}?(?:늘|줄|확대|축소|상향|하향|증액|감액|인상|인하|증가|감소|올렸|올린|올리|올려"
@@ -894,8 +898,6 @@ def _join(left: _Money | _Num, right: _Money | _Num) -> _Money | None:
     low, high = left.low, right.high
     if left.mult == 1.0 and right.mult > 1.0:
         low = left.low * right.mult  # "$5-7 trillion", "5~7조 달러"
-    elif left.mult != right.mult and isinstance(left, _Num):
-        return None
     if not 0 < low < high:
         return None
     money = left if isinstance(left, _Money) else right
@@ -911,7 +913,7 @@ def _changes(text: str, found: list[_Money]) -> None:
         j = _RANGE_JOIN.fullmatch(text, a.end, b.start)
         if j is not None and _is_change(text, a, b, j):
             a.role = "from"
-        elif _TO_FROM.fullmatch(text, a.end, b.start):
+        elif _TO_FROM.fullmatch(text, a.end, b.start) or _DOWN_FROM.fullmatch(text, a.end, b.start):
             b.role = "from"
 
 

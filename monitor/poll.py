@@ -198,7 +198,7 @@ def _record_failure(
                 watch,
                 row,
                 "feed_degraded",
-                f"{row.failures} failed polls in a row: {exc.reason}",
+                exc.reason,
             )
     return PollResult(url, "failed", exc.status, 0, alerts, exc.reason)
 

@@ -157,6 +157,10 @@ class ClaimRule(StatedValue):
     title: str | None = Field(None, description="A name for people; defaults to the id.")
     about: list[str] = Field(min_length=1, description="Entity ids this figure is about.")
     topic: list[str] = Field(min_length=1, description="Words that tie a figure to this claim.")
+    unless: list[str] = Field(
+        default_factory=list,
+        description="Words that, in a figure's clause, rule this claim out (grant, 보조금).",
+    )
     as_of: date
     tolerance: Percent = 0.05
     also: list[StatedValue] = Field(

@@ -74,12 +74,14 @@ class FeedScheduler:
             task_defaults=TaskDefaults(max_running_jobs=None, job_executor="threadpool"),
         )
         self._services = ExitStack()
+        self._entered = False
 
     def prepare(self, feeds: dict[str, float]) -> None:
         """Create the store's tables (if missing), the two tasks and every schedule."""
         s = self._scheduler
-        if not self._services:
-            self._services.enter_context(s)
+        if not self._entered:
+            self._services.enter_context(s)  # starts the data store and broker, not the jobs
+            self._entered = True
         s.configure_task("poll", func=self._poll, max_running_jobs=None)
         s.configure_task("deliver", func=self._deliver, max_running_jobs=None)
         s.add_schedule(
@@ -105,7 +107,9 @@ class FeedScheduler:
         s = self._scheduler
         current = {x.id: x for x in s.get_schedules() if x.id.startswith(FEED_PREFIX)}
         wanted = {schedule_id(url): (url, every) for url, every in feeds.items()}
-        stale = {sid for sid, x in current.items() if sid in wanted and _interval(x) != wanted[sid][1]}
+        stale = {
+            sid for sid, x in current.items() if sid in wanted and _interval(x) != wanted[sid][1]
+        }
         for sid in (current.keys() - wanted.keys()) | stale:
             s.remove_schedule(sid)
         now = datetime.now(UTC)
@@ -194,7 +198,7 @@ class ReplicaLocks:
     """
 
     def __init__(self, database_url: str | None = None) -> None:
-        self._conninfo = libpq_conninfo(database_url) if database_url else None
+        self._conninfo: str | None = libpq_conninfo(database_url) if database_url else None
         self._held: set[str] = set()
         self._lock = threading.Lock()
         self._conn: Any = None  # psycopg.Connection, opened on first use
@@ -212,13 +216,13 @@ class ReplicaLocks:
         Two replicas with one identity would take each other's leases and reap each
         other's running jobs as abandoned.
         """
-        self._identity = identity
         with self._lock:
             if not self._try_lock(f"identity:{identity}"):
                 raise ConfigError(
                     f'another replica is running as "{identity}" on this database. '
                     "Give each replica its own MONITOR_REPLICA_ID."
                 )
+            self._identity = identity
 
     @contextmanager
     def exclusive(self, key: str) -> Iterator[bool]:
@@ -262,9 +266,11 @@ class ReplicaLocks:
         import psycopg
 
         try:
-            row = self._connection().execute(
-                "SELECT pg_try_advisory_lock(%s)", (_lock_id(key),)
-            ).fetchone()
+            row = (
+                self._connection()
+                .execute("SELECT pg_try_advisory_lock(%s)", (_lock_id(key),))
+                .fetchone()
+            )
         except psycopg.Error as exc:
             # Fail closed: a poll or a delivery skipped is better than one run twice.
             log.warning("advisory lock unavailable", extra={"key": key, "error": str(exc)})
@@ -289,6 +295,7 @@ class ReplicaLocks:
             return self._conn
         import psycopg
 
+        assert self._conninfo is not None
         self._conn = psycopg.connect(self._conninfo, autocommit=True)
         # A replica whose host vanishes (no FIN) keeps its locks until TCP notices;
         # these make the server notice within about half a minute.
@@ -298,12 +305,14 @@ class ReplicaLocks:
             ("tcp_keepalives_count", 3),
         ):
             self._conn.execute(f"SET {name} = {value}")
-        if self._identity is not None and self._held:
-            log.error("lock connection was lost; feeds in flight may be polled twice")
-        if self._identity is not None and self._conn.execute(
-            "SELECT pg_try_advisory_lock(%s)", (_lock_id(f"identity:{self._identity}"),)
-        ).fetchone()[0] is not True:
-            log.error("identity taken by another replica", extra={"identity": self._identity})
+        if self._identity is not None:  # a reconnection: what the old connection held is gone
+            if self._held:
+                log.error("lock connection lost; feeds in flight may be polled twice")
+            row = self._conn.execute(
+                "SELECT pg_try_advisory_lock(%s)", (_lock_id(f"identity:{self._identity}"),)
+            ).fetchone()
+            if not (row and row[0]):
+                log.error("identity taken by another replica", extra={"identity": self._identity})
         return self._conn
 
     def _drop(self) -> None:

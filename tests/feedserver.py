@@ -8,7 +8,7 @@ Use the `feed_server` fixture (import it into a test module with
     server.route("/feed", body=b"...") # calling again replaces the document (next request)
     server.redirect("/old", "/feed")   # 302
     url = server.url("/feed")
-    server.requests("/feed")           # [Request(path, query, headers), ...] in arrival order
+    server.requests("/feed")           # [Request(path, query, headers, at), ...] in arrival order
 
 Route options: `status`, `headers`, `etag`, `last_modified` (304 on a matching
 If-Modified-Since), `gzip` (when the client accepts it), `delay` (seconds before the
@@ -40,6 +40,7 @@ class Request:
     path: str
     query: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)  # arrival, `time.monotonic()`
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,7 @@ def test_rate_limit_waits_retry_after_then_delivers_once(engine, fake_slack):
     report = _deliver(engine, _bot(fake_slack), time)
     assert report.sent == 1
     assert time.sleeps == [2.0]
+    assert report.latencies == (2.0,)
     assert len(fake_slack.calls("chat.postMessage")) == 2
     assert _keys(fake_slack) == ["k"]
     assert fake_slack.calls("conversations.history") == []  # a 429 proves nothing was posted

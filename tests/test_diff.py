@@ -208,3 +208,20 @@ def test_value_key_ignores_where_and_how_it_was_written(
 ) -> None:
     written = Figure(text, start, start + len(text), amount, amount, "USD")
     assert value_key("w", "c", written, MAR) == value_key("w", "c", fig(amount), FEB)
+
+
+def test_was_is_the_stated_value_not_a_nearer_mixup() -> None:
+    """The seed's "9천조 달러" (meant in won, ~$6.8T) is nearer to $8T, but "was" is 5조~7조."""
+    mixup = KnownValue(9e15, 9e15, "KRW", MAR, "9천조 달러")
+    verdict = compare(fig(8 * T), MAR, [TARGET, mixup], 0.05, fake_usd)
+    assert verdict.outcome == "change"
+    assert verdict.previous == TARGET
+    assert verdict.change_pct == pytest.approx((8 / 6 - 1) * 100)
+
+
+def test_was_is_the_latest_alerted_value_once_there_is_one() -> None:
+    eight = KnownValue(8 * T, 8 * T, "USD", date(2024, 2, 20), "$8 trillion", key="k8")
+    ten = KnownValue(10 * T, 10 * T, "USD", date(2024, 3, 1), "$10 trillion", key="k10")
+    verdict = compare(fig(3 * T), MAR, [TARGET, ten, eight], 0.05, fake_usd)
+    assert verdict.outcome == "change"
+    assert verdict.previous == ten

@@ -236,3 +236,14 @@ def test_many_threads_share_one_fetcher(feed_server):
         for thread in threads:
             thread.join()
     assert results == [True] * 20
+
+
+def test_loopback_feeds_never_go_through_the_users_proxy(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead_proxy = closed_port_url().rsplit("/", 1)[0]
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, dead_proxy)
+    feed_server.route("/f", b"<rss version='2.0'><channel><title>t</title></channel></rss>")
+    with Fetcher(timeout=2) as client:
+        assert client.get(feed_server.url("/f")).status == 200

@@ -233,6 +233,8 @@ RANGES = [
     ("25000원 - 30000원", 25000, 30000, "KRW"),
     ("이만오천원 - 삼만원", 25000, 30000, "KRW"),
     ("10달러 - 20달러", 10, 20, "USD"),
+    ("1.2조에서 1조 5천억 원", 1.2 * JO, 1.5 * JO, "KRW"),
+    ("1 to 2.5 trillion dollars", 1 * T, 2.5 * T, "USD"),
 ]
 
 
@@ -263,6 +265,16 @@ def test_year_before_to_is_not_a_range_end() -> None:
 CHANGES = [
     ("to $37 billion from $44 billion", "$37 billion", 37 * B, "$44 billion", 44 * B, "USD", 1),
     ("cut from $44 billion to $37 billion", "$44 billion", 44 * B, "$37 billion", 37 * B, "USD", 0),
+    (
+        "now plans $37 billion in Texas through 2030, down from the $44 billion pledged",
+        "$37 billion",
+        37 * B,
+        "$44 billion",
+        44 * B,
+        "USD",
+        1,
+    ),
+    ("revenue of $5bn, up from $4bn", "$5bn", 5 * B, "$4bn", 4 * B, "USD", 1),
     ("raised its target from $5bn to $7bn", "$5bn", 5 * B, "$7bn", 7 * B, "USD", 0),
     ("increased from €2bn to €3bn", "€2bn", 2 * B, "€3bn", 3 * B, "EUR", 0),
     ("5조 달러에서 7조 달러로 늘렸다", "5조 달러", 5 * JO, "7조 달러", 7 * JO, "USD", 0),
@@ -431,9 +443,7 @@ def test_same_currency_in_parentheses_is_not_a_conversion() -> None:
     check("$5 billion ($4 billion net)", [Want("$5 billion", 5 * B), Want("$4 billion", 4 * B)])
 
 
-@pytest.mark.parametrize(
-    "text", ["9천조 달러", "9천 조달러", "9,000조 달러"]
-)
+@pytest.mark.parametrize("text", ["9천조 달러", "9천 조달러", "9,000조 달러"])
 def test_implausible_dollars_are_flagged_as_won(text: str) -> None:
     check(f"샘 알트먼은 {text} 투자를 모으려 한다.", [Want(text, 9e15, mixup="KRW")])
 

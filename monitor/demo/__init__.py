@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 import threading
 from collections import Counter
@@ -86,8 +85,7 @@ def run_demo(console: Console) -> int:
             "Polling every feed once; each alert below is what would be posted to Slack.\n",
             highlight=False,
         )
-        with _loopback_without_proxy():
-            daemon = Daemon(settings, out=cast(TextIO, console.file))
+        daemon = Daemon(settings, out=cast(TextIO, console.file))
         try:
             # Not Daemon.run_once(): it polls the feeds concurrently, so the alerts would
             # come out in a different order on every run, and it spaces posts one second
@@ -202,26 +200,6 @@ def _atom(feed: Mapping[str, Any], items: list[dict[str, Any]]) -> str:
 {chr(10).join(entries)}
 </feed>
 """
-
-
-@contextmanager
-def _loopback_without_proxy() -> Iterator[None]:
-    """Keep an HTTP_PROXY of the user's from routing the demo's loopback requests.
-
-    The fetcher's client reads the proxy variables when it is made; a proxy cannot reach
-    this machine's 127.0.0.1, so the demo would fail behind a corporate proxy.
-    """
-    saved = {name: os.environ.get(name) for name in ("NO_PROXY", "no_proxy")}
-    hosts = [h for h in (saved["NO_PROXY"] or saved["no_proxy"] or "").split(",") if h.strip()]
-    os.environ["NO_PROXY"] = os.environ["no_proxy"] = ",".join([*hosts, "127.0.0.1"])
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @contextmanager
