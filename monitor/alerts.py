@@ -224,7 +224,12 @@ def _meaning(pct: float | None, was: str) -> str:
 def _percent(pct: float) -> str:
     sign = "+" if pct > 0 else "−" if pct < 0 else "±"
     size = abs(pct)
-    digits = f"{size:.1f}".removesuffix(".0") if size < 10 else f"{size:,.0f}"
+    if size < 10:
+        digits = f"{size:.1f}".removesuffix(".0")
+    elif 99.5 <= size < 100:  # a 99.95% cut must not read as "−100%", as if to nothing
+        digits = f"{size:.2f}"
+    else:
+        digits = f"{size:,.0f}"
     return f"{sign}{digits}%"
 
 

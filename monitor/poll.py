@@ -115,11 +115,15 @@ def _poll(
     if digest == state.body_hash or (ids and seen.issuperset(ids)):
         return _record_success(ctx, watch, state, now, fetched.status, "unchanged", cache, 0)
     parsed = parse_feed(fetched.body, fetched.headers, url)
-    articles = [
-        to_article(e, parsed, feed_url=url, fetched_at=now)
-        for e in parsed.entries
-        if e.id not in seen
-    ]
+    # Oldest first, so that a backlog alerts in the order the numbers were reported.
+    articles = sorted(
+        (
+            to_article(e, parsed, feed_url=url, fetched_at=now)
+            for e in parsed.entries
+            if e.id not in seen
+        ),
+        key=lambda a: a.published,
+    )
     if rule.full_text:
         articles = [_with_body(ctx.fetcher, a) for a in articles]
     new, alerts = 0, 0
@@ -236,7 +240,9 @@ def store_article(ctx: Context, watch: Watch, article: Article) -> tuple[int, in
             return int(article_id is not None), 0
         known = _lock_known_values(s, watch)
         on = article.published.date()
-        attributions = attribute(watch, article.title, text, figures, on=on, known=known)
+        # Only the rules' own values count as evidence for attribution: were alerted values
+        # to count too, one false alert would pull in every nearby figure as corroboration.
+        attributions = attribute(watch, article.title, text, figures, on=on)
         alerts = sum(_observe(s, ctx, watch, article, article_id, a, known) for a in attributions)
     ctx.metrics.figures.inc(len(attributions))
     return 1, alerts

@@ -308,3 +308,14 @@ def test_any_text_stays_within_slack_limits(title: str, quote: str, publisher: s
             for e in b.get("elements", [])
             if "url" in e
         )
+
+
+@pytest.mark.parametrize(
+    ("pct", "shown"),
+    [(16.7, "+17%"), (4.3, "+4.3%"), (-99.95, "−99.95%"), (-100.0, "−100%"), (150.0, "+150%")],
+)
+def test_change_in_percent_reads_right(pct: float, shown: str) -> None:
+    message = render(
+        kind="change", key="k", payload={**CHANGE, "change_pct": pct}, channel="#c", parent_ts=None
+    )
+    assert shown in message.text
