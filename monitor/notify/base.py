@@ -6,11 +6,15 @@ delivers it or raises `DeliveryError` saying whether retrying could help.
 
 from __future__ import annotations
 
+import http.client
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Protocol, TextIO
+from urllib.error import URLError
 
 from monitor.errors import DeliveryError
 
@@ -115,6 +119,20 @@ def retry_after(headers: dict[str, Any]) -> float | None:
             except (TypeError, ValueError):
                 return None
     return None
+
+
+@contextmanager
+def network_errors() -> Iterator[None]:
+    """Turn a timeout or a broken connection (urllib, under slack-sdk) into a `DeliveryError`."""
+    try:
+        yield
+    except TimeoutError as exc:
+        raise delivery_error("timeout") from exc
+    except URLError as exc:
+        code = "timeout" if isinstance(exc.reason, TimeoutError) else "connection_error"
+        raise delivery_error(code) from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise delivery_error("connection_error") from exc
 
 
 def make_notifier(

@@ -7,20 +7,18 @@ handlers: a client-side retry after a lost response could post a message twice.
 
 from __future__ import annotations
 
-import http.client
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
-from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from monitor.errors import ConfigError, DeliveryError
-from monitor.notify.base import Message, delivery_error, explain, retry_after
+from monitor.notify.base import Message, delivery_error, explain, network_errors, retry_after
 
 # Conversation IDs: public (C), private (G) and direct (D); anything else is a name.
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
@@ -151,7 +149,8 @@ class SlackBot:
 def _slack_errors() -> Iterator[None]:
     """Turn whatever slack-sdk and urllib raise into one classified `DeliveryError`."""
     try:
-        yield
+        with network_errors():
+            yield
     except SlackApiError as exc:
         status = exc.response.status_code
         if status == 429:
@@ -162,10 +161,3 @@ def _slack_errors() -> Iterator[None]:
             raise delivery_error(f"http_{status}") from exc
         code = exc.response.get("error") if isinstance(exc.response.data, dict) else None
         raise delivery_error(str(code or f"http_{status}")) from exc
-    except TimeoutError as exc:
-        raise delivery_error("timeout") from exc
-    except URLError as exc:
-        code = "timeout" if isinstance(exc.reason, TimeoutError) else "connection_error"
-        raise delivery_error(code) from exc
-    except (OSError, http.client.HTTPException) as exc:
-        raise delivery_error("connection_error") from exc

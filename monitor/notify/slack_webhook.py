@@ -6,13 +6,11 @@ tell whether the message arrived: delivery through a webhook is at least once.
 
 from __future__ import annotations
 
-import http.client
 from datetime import datetime
-from urllib.error import URLError
 
 from slack_sdk.webhook import WebhookClient
 
-from monitor.notify.base import Message, delivery_error, retry_after
+from monitor.notify.base import Message, delivery_error, network_errors, retry_after
 
 
 class SlackWebhook:
@@ -27,20 +25,13 @@ class SlackWebhook:
         """Nothing to check: a webhook can only be tested by posting to it."""
 
     def send(self, message: Message) -> str | None:
-        try:
+        with network_errors():
             response = self._client.send(
                 text=message.text,
                 blocks=message.blocks,
                 unfurl_links=False,
                 unfurl_media=False,
             )
-        except TimeoutError as exc:
-            raise delivery_error("timeout") from exc
-        except URLError as exc:
-            code = "timeout" if isinstance(exc.reason, TimeoutError) else "connection_error"
-            raise delivery_error(code) from exc
-        except (OSError, http.client.HTTPException) as exc:
-            raise delivery_error("connection_error") from exc
         body = (response.body or "").strip()
         if response.status_code == 200 and body == "ok":
             return None
