@@ -194,8 +194,8 @@ def bench_single(feeds: int, items: int, changed: float, naive_sample: int) -> N
     print(f"CPU per changed feed:    {per_changed * 1000:.2f} ms")
     print(f"peak RSS:                {rss:.0f} MB             (target <= 150 MB)")
     print(
-        f"naive loop:              {naive:.1f} s  (feedparser.parse(url), {naive_each * 1000:.1f} ms"
-        f" a feed, {len(sample)} of {feeds} timed and extrapolated)"
+        f"naive loop:              {naive:.1f} s  (feedparser.parse(url), "
+        f"{naive_each * 1000:.1f} ms a feed, {len(sample)} of {feeds} timed and extrapolated)"
     )
     print(f"speed-up over naive:     {naive / wall:.1f}x            (target >= 10x)")
 
@@ -273,9 +273,7 @@ def bench_replicas(replicas: int, feeds: int, items: int, window: float, admin_u
             print(f"  replica {n}, {replicas} running:   {rate:6.1f} polls/s")
         print(f"  total, {replicas} running:        {sum(per):6.1f} polls/s")
         solo = sum(alone + 2 <= t < end for t in counts[0]) / (window - 2)
-        print(
-            f"  replica 0 alone:            {solo:6.1f} polls/s  (same run, after the others stopped)"
-        )
+        print(f"  replica 0 alone:            {solo:6.1f} polls/s  (same run, the others stopped)")
     finally:
         for proc in procs:
             if proc.poll() is None:

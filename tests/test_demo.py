@@ -112,16 +112,7 @@ def test_demo_runs_offline_with_the_users_settings_ignored(demo: subprocess.Comp
     assert "must-not-be-used" not in demo.stdout + demo.stderr
 
 
-def test_demo_alerts_every_change_the_news_reports(demo: subprocess.CompletedProcess[str]):
-    assert _changes(demo.stdout) >= EXPECTED_CHANGES
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="samsung-us-fabs also alerts the CHIPS Act grant ($6.4 billion, $4.75 billion): "
-    "a grant sentence naming Samsung and 'US' or 'Texas' is attributed to the claim",
-)
-def test_demo_alerts_only_the_changes_the_news_reports(demo: subprocess.CompletedProcess[str]):
+def test_demo_alerts_exactly_the_changes_the_news_reports(demo: subprocess.CompletedProcess[str]):
     assert _changes(demo.stdout) == EXPECTED_CHANGES
 
 
@@ -147,12 +138,6 @@ def test_reports_of_a_value_on_record_do_not_alert(demo: subprocess.CompletedPro
     assert "  korea-chip-cluster: 622조원 (2024-01-15) -> unchanged" in demo.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="once the grant has alerted for samsung-us-fabs, its $4.75 billion is a known value, "
-    "and Samsung's 6조6000억원 operating profit (about $4.8 billion) is attributed as a "
-    "restatement of it and posted as a corroboration",
-)
 def test_noise_items_do_not_alert(demo: subprocess.CompletedProcess[str]):
     assert [title for title in NOISE_TITLES if title in demo.stdout] == []
 

@@ -6,6 +6,7 @@ killed with SIGKILL half-way. Every CLI command is also run against PostgreSQL.
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import subprocess
@@ -128,9 +129,10 @@ def test_three_replicas_poll_each_feed_once_per_interval_and_survive_a_kill(
     # No `monitor init` first: concurrent starts take turns on an advisory lock.
     procs = [start_monitor(["run"], env, log) for env, log in zip(envs, logs, strict=True)]
     try:
-        for env in envs:
-            health = f"http://{env['MONITOR_HTTP_ADDR']}/healthz"
-            wait_for(lambda h=health: http_get(h)[0] == 200, 60, "every replica's /healthz")
+        healths = [f"http://{env['MONITOR_HTTP_ADDR']}/healthz" for env in envs]
+        wait_for(
+            lambda: all(http_get(h)[0] == 200 for h in healths), 60, "every replica's /healthz"
+        )
         started = time.monotonic()
         # The first alert and its corroboration, sent before the kill.
         wait_for(lambda: len(fake_slack.posts) >= 2, 15, "the first two alerts in Slack")
@@ -156,7 +158,7 @@ def test_three_replicas_poll_each_feed_once_per_interval_and_survive_a_kill(
     min_gaps, pickups = [], []
     for i in range(FEEDS):
         times = [r.at for r in feed_server.requests(f"/f{i}")]
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         # A run on two replicas shows up as two polls milliseconds apart; runs on time
         # are an interval apart, give or take the latency of picking the job up.
         assert min(gaps) >= INTERVAL / 2, f"/f{i} polled twice within {min(gaps):.3f} s"

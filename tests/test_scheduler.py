@@ -109,7 +109,7 @@ def test_the_shared_schedule_set_follows_the_rules(database_url: str) -> None:
         assert first.next_runs()["http://x/a"] == before, "an unchanged feed was rescheduled"
         second.set_feeds({"http://x/a": 30.0, "http://x/c": 120.0})
         [a] = [x for x in first._scheduler.get_schedules() if x.id == schedule_id("http://x/a")]
-        assert a.trigger.seconds == 30
+        assert getattr(a.trigger, "seconds", None) == 30
     finally:
         first.stop()
         second.stop()
