@@ -205,7 +205,14 @@ class Daemon:
                 "http": self.settings.http_addr,
             },
         )
+        code = 0
         while not self._stop.wait(0.2):
+            if not scheduler.running:
+                # APScheduler stops for good on some database errors; exiting lets the
+                # supervisor (systemd, Docker) start a fresh replica.
+                log.error("scheduler stopped by itself; exiting so that it can be restarted")
+                code = 1
+                break
             if self._reload.is_set():
                 self._reload.clear()
                 # One replica at a time brings the claims and the shared schedules in step.
@@ -225,4 +232,4 @@ class Daemon:
         http.shutdown()
         _running = None
         log.info("stopped")
-        return 0
+        return code

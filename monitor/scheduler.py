@@ -66,7 +66,9 @@ class FeedScheduler:
             data_store or MemoryDataStore(),
             broker,
             identity=identity,
-            max_concurrent_jobs=32,
+            # Each running poll may hold one of our pooled connections: 16 keeps three
+            # replicas well within PostgreSQL's default 100 connections.
+            max_concurrent_jobs=16,
             lease_duration=lease,
             # No limit per task: one task runs every feed, and after a kill -9 the stored
             # running-jobs count stays too high for good (apscheduler#1110). Turns are
@@ -172,8 +174,15 @@ def _shared_backends(database_url: str | None, event_broker: str | None) -> tupl
     if database_url is None:
         return None, None
     from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
+    from sqlalchemy.ext.asyncio import create_async_engine
 
-    store = SQLAlchemyDataStore(database_url, schema=SCHEMA)
+    # A small pool of its own: the default (5 + 10 overflow) per replica, beside ours,
+    # ran three replicas into "too many clients", which stopped their schedulers.
+    engine = create_async_engine(database_url, pool_size=2, max_overflow=3)
+    store = SQLAlchemyDataStore(engine, schema=SCHEMA)
+    # Dispose of it on the scheduler's own event loop when the store stops, as the store
+    # does with an engine it made itself (4.0.0a6 has no public switch for it).
+    store._close_on_exit = True
     if event_broker and event_broker.startswith("redis"):
         from apscheduler.eventbrokers.redis import RedisEventBroker
 
@@ -248,9 +257,7 @@ class ReplicaLocks:
         if self._conninfo is None:
             yield
             return
-        import psycopg
-
-        with psycopg.connect(self._conninfo, autocommit=True) as conn:
+        with self._connect() as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (_lock_id("setup"),))
             yield  # closing the connection releases the lock, on error too
 
@@ -271,7 +278,7 @@ class ReplicaLocks:
                 .execute("SELECT pg_try_advisory_lock(%s)", (_lock_id(key),))
                 .fetchone()
             )
-        except psycopg.Error as exc:
+        except (psycopg.Error, ConfigError) as exc:
             # Fail closed: a poll or a delivery skipped is better than one run twice.
             log.warning("advisory lock unavailable", extra={"key": key, "error": str(exc)})
             self._drop()
@@ -285,7 +292,7 @@ class ReplicaLocks:
 
         try:
             self._connection().execute("SELECT pg_advisory_unlock(%s)", (_lock_id(key),))
-        except psycopg.Error as exc:
+        except (psycopg.Error, ConfigError) as exc:
             log.warning("advisory unlock failed", extra={"key": key, "error": str(exc)})
             self._drop()
 
@@ -293,10 +300,7 @@ class ReplicaLocks:
         """The lock connection, opened again after a failure (the old locks died with it)."""
         if self._conn is not None and not self._conn.closed:
             return self._conn
-        import psycopg
-
-        assert self._conninfo is not None
-        self._conn = psycopg.connect(self._conninfo, autocommit=True)
+        self._conn = self._connect()
         # A replica whose host vanishes (no FIN) keeps its locks until TCP notices;
         # these make the server notice within about half a minute.
         for name, value in (
@@ -314,6 +318,19 @@ class ReplicaLocks:
             if not (row and row[0]):
                 log.error("identity taken by another replica", extra={"identity": self._identity})
         return self._conn
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        assert self._conninfo is not None
+        try:
+            return psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            where = make_url(self._conninfo).render_as_string(hide_password=True)
+            raise ConfigError(
+                f"cannot reach the database at {where}: {exc}. "
+                "Check MONITOR_DATABASE_URL and that the server is running."
+            ) from exc
 
     def _drop(self) -> None:
         if self._conn is not None:
