@@ -104,29 +104,52 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     )
 
 
-def quick_ids(body: bytes) -> list[str] | None:
-    """The ids `parse_feed` would give, in order, read with regexes; None if unsure.
+@dataclass(frozen=True, slots=True)
+class QuickItem:
+    """An item found by `quick_items`: its id and its byte span in the document."""
 
-    Costs a small fraction of a feedparser run, so an unchanged feed need not be parsed.
-    Any doubt returns None (parse it), never a list that could hide a new item or an
-    error: a document with no items at all is left to the real parser too.
+    id: str
+    start: int
+    end: int
+
+
+def quick_items(body: bytes) -> list[QuickItem] | None:
+    """The items `parse_feed` would give, in order, read with regexes; None if unsure.
+
+    Costs a small fraction of a feedparser run, so an unchanged feed need not be parsed
+    and a changed one need only have its new items parsed (`only_items`). Any doubt
+    returns None (parse it all), never a list that could hide a new item or an error: a
+    document with no items at all is left to the real parser too.
     """
     if not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return None
     tags = list(_ITEM_TAG.finditer(body))
     if not tags or len(tags) % 2:
         return None
-    ids = []
+    items = []
     for opening, closing in zip(tags[::2], tags[1::2], strict=True):
         slash, prefix, name = opening.groups()
         # Prefixed names, nesting or an item inside CDATA or a comment: not our simple shape.
         if slash or prefix or closing.groups() != (b"/", None, name):
             return None
         item_id = _block_id(name, body[opening.end() - 1 : closing.start()])
-        if not item_id:
+        end = body.find(b">", closing.start())
+        if not item_id or end < 0:
             return None
-        ids.append(item_id)
-    return ids
+        items.append(QuickItem(item_id, opening.start(), end + 1))
+    return items
+
+
+def quick_ids(body: bytes) -> list[str] | None:
+    """The item ids of `quick_items`."""
+    items = quick_items(body)
+    return None if items is None else [item.id for item in items]
+
+
+def only_items(body: bytes, items: list[QuickItem], keep: list[QuickItem]) -> bytes:
+    """The document with only the `keep` items of its `items`: the same feed, less to parse."""
+    head, tail = body[: items[0].start], body[items[-1].end :]
+    return head + b"".join(body[item.start : item.end] for item in keep) + tail
 
 
 def _block_id(name: bytes, block: bytes) -> str | None:
