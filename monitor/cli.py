@@ -56,13 +56,22 @@ def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=2) + "\n")
 
 
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"funding-monitor {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_version
+        ),
+    ] = False,
 ) -> None:
-    if version:
-        out.print(f"funding-monitor {__version__}")
-        raise typer.Exit()
+    """Watch the news for the money figures a story rests on, and tell Slack when they change."""
 
 
 @app.command()

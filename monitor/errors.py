@@ -61,4 +61,4 @@ class DeliveryError(MonitorError):
 
 
 class ConfigError(MonitorError):
-    """Settings or credentials that cannot work (a database that does not answer, a rejected token)."""
+    """Settings or credentials that cannot work: a database that does not answer, a bad token."""

@@ -196,6 +196,9 @@ def check_database(engine: Engine) -> None:
 
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Any command migrates first; on PostgreSQL several may start at once (replicas, a cron
+# `monitor status`): one at a time, under a transaction-scoped advisory lock.
+_MIGRATION_LOCK = int.from_bytes(b"fm:migr", "big")
 
 
 def migrate(engine: Engine) -> None:
@@ -206,6 +209,8 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

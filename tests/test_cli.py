@@ -159,3 +159,8 @@ def test_run_once_reports_failed_feeds_but_exits_zero(
     assert [(c["claim"], c["stored"], c["latest"]) for c in claims] == [
         ("target", "$5 trillion to $7 trillion", None)
     ]
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run_monitor(["--version"], monitor_env(tmp_path, ROOT / "rules"))
+    assert (result.returncode, result.stdout.strip()) == (0, "funding-monitor 0.1.0")

@@ -91,3 +91,26 @@ def test_unreachable_database_says_where_and_what_to_do() -> None:
         match=r"cannot reach the database at postgresql\+psycopg://nobody@127\.0\.0\.1:1/x",
     ):
         store.open_store("postgresql+psycopg://nobody@127.0.0.1:1/x")
+
+
+def test_concurrent_migrations_of_one_database_do_not_collide(database_url: str) -> None:
+    """Replicas and CLI commands may start together: each migrates, one at a time."""
+    engines = [store.make_engine(database_url) for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def migrate(engine: Engine) -> None:
+        try:
+            store.migrate(engine)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=migrate, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with engines[0].connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    for e in engines:
+        e.dispose()
