@@ -1,6 +1,7 @@
 """Polling cost: our poll path against a naive feedparser loop, and replicas on PostgreSQL.
 
-    .venv/bin/python bench/poll.py                 # 1,000 feeds x 50 items, SQLite
+    .venv/bin/python bench/poll.py                 # 1,000 feeds x 50 items, SQLite, no ETag
+    .venv/bin/python bench/poll.py --etag          # the same, feeds answering 304 like most
     .venv/bin/python bench/poll.py --replicas 3    # 3,000 feeds, `monitor run` x 3, PostgreSQL
 
 The feeds are served from loopback by a separate process, so its CPU is not counted. The
@@ -85,8 +86,11 @@ def _document(feed: int, version: int, items: int) -> bytes:
     return "\n".join(parts).encode()
 
 
-def _serve(versions: SynchronizedArray[Any], items: int, ready: Any) -> None:
-    """The feed server process: /feed/<n> answers feed n at its current version."""
+def _serve(versions: SynchronizedArray[Any], items: int, etag: bool, ready: Any) -> None:
+    """The feed server process: /feed/<n> answers feed n at its current version.
+
+    With `etag`, like most publishers: an ETag per version, and 304 when it matches.
+    """
     cache: dict[tuple[int, int], bytes] = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -95,8 +99,16 @@ def _serve(versions: SynchronizedArray[Any], items: int, ready: Any) -> None:
         def do_GET(self) -> None:
             feed = int(self.path.rsplit("/", 1)[1])
             key = (feed, versions[feed])
+            tag = f'"{feed}-{key[1]}"'
+            if etag and self.headers.get("If-None-Match") == tag:
+                self.send_response(304)
+                self.send_header("ETag", tag)
+                self.end_headers()
+                return
             body = cache.get(key) or cache.setdefault(key, _document(*key, items))
             self.send_response(200)
+            if etag:
+                self.send_header("ETag", tag)
             self.send_header("Content-Type", "application/rss+xml")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -112,11 +124,13 @@ def _serve(versions: SynchronizedArray[Any], items: int, ready: Any) -> None:
 
 
 @contextmanager
-def feed_server(feeds: int, items: int) -> Iterator[tuple[str, SynchronizedArray[Any]]]:
+def feed_server(
+    feeds: int, items: int, etag: bool = False
+) -> Iterator[tuple[str, SynchronizedArray[Any]]]:
     """The base URL of a feed server in another process, and the feed versions it serves."""
     versions: SynchronizedArray[Any] = multiprocessing.Array("i", feeds, lock=False)
     ready: Any = multiprocessing.Queue()
-    proc = multiprocessing.Process(target=_serve, args=(versions, items, ready), daemon=True)
+    proc = multiprocessing.Process(target=_serve, args=(versions, items, etag, ready), daemon=True)
     proc.start()
     try:
         yield f"http://127.0.0.1:{ready.get(timeout=30)}", versions
@@ -138,7 +152,7 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_single(feeds: int, items: int, changed: float, naive_sample: int) -> None:
+def bench_single(feeds: int, items: int, changed: float, naive_sample: int, etag: bool) -> None:
     """One process, SQLite: cold, unchanged and changed cycles, then the naive loop."""
     import feedparser
 
@@ -147,7 +161,7 @@ def bench_single(feeds: int, items: int, changed: float, naive_sample: int) -> N
     from monitor.poll import Context, poll_feed, sync_claims
     from monitor.rules import load_rules
 
-    with feed_server(feeds, items) as (base, versions), tempfile.TemporaryDirectory() as tmp:
+    with feed_server(feeds, items, etag) as (base, versions), tempfile.TemporaryDirectory() as tmp:
         rules_path = Path(tmp) / "bench.yaml"
         _write_rules(rules_path, base, feeds, "15m")
         rules = load_rules(rules_path)
@@ -157,7 +171,8 @@ def bench_single(feeds: int, items: int, changed: float, naive_sample: int) -> N
         fetcher = Fetcher(connect_timeout=5, timeout=10, max_bytes=10_000_000, per_host=16)
         ctx = Context(engine=engine, fetcher=fetcher, rules=rules)
         urls = list(ctx.feeds())
-        print(f"{feeds} feeds x {items} items on {base}, SQLite, 16 threads, no ETag")
+        validators = "ETag and 304s" if etag else "no ETag"
+        print(f"{feeds} feeds x {items} items on {base}, SQLite, 16 threads, {validators}")
 
         def cycle(name: str) -> tuple[float, float]:
             started, cpu = time.perf_counter(), _cpu()
@@ -289,6 +304,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50, help="items per feed (default 50)")
     parser.add_argument("--changed", type=float, default=0.10, help="share changing per cycle")
     parser.add_argument("--naive-sample", type=int, default=50, help="feeds the naive loop times")
+    parser.add_argument("--etag", action="store_true", help="feeds send ETags and answer 304")
     parser.add_argument("--replicas", type=int, help="run N `monitor run` on PostgreSQL instead")
     parser.add_argument("--window", type=float, default=30.0, help="seconds measured per phase")
     parser.add_argument(
@@ -298,7 +314,7 @@ def main() -> None:
     if args.replicas:
         bench_replicas(args.replicas, args.feeds or 3000, args.items, args.window, args.postgres)
     else:
-        bench_single(args.feeds or 1000, args.items, args.changed, args.naive_sample)
+        bench_single(args.feeds or 1000, args.items, args.changed, args.naive_sample, args.etag)
 
 
 if __name__ == "__main__":
