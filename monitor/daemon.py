@@ -149,10 +149,16 @@ class Daemon:
                 self._deliver(budget)
 
     def _deliver(self, budget: float) -> None:
-        report = deliver_pending(self.engine, self.notifier, worker=self.identity, budget=budget)
+        report = deliver_pending(
+            self.engine,
+            self.notifier,
+            worker=self.identity,
+            budget=budget,
+            min_interval=self.notifier.min_interval,
+        )
         for outcome in ("sent", "failed", "pending"):
-            self.metrics.alerts.labels(outcome).inc(getattr(report, outcome, 0))
-        for latency in getattr(report, "latencies", []):
+            self.metrics.alerts.labels(outcome).inc(getattr(report, outcome))
+        for latency in report.latencies:
             self.metrics.delivery_latency.observe(latency)
 
     def run_once(self) -> list[PollResult]:

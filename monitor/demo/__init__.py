@@ -30,7 +30,6 @@ from sqlmodel import col, func, select
 
 from monitor import store
 from monitor.alerts import format_money
-from monitor.delivery import deliver_pending
 from monitor.settings import Settings
 from monitor.store import AlertRow, ArticleRow, ClaimRow, ObservationRow
 
@@ -88,10 +87,9 @@ def run_demo(console: Console) -> int:
         daemon = Daemon(settings, out=cast(TextIO, console.file))
         try:
             # Not Daemon.run_once(): it polls the feeds concurrently, so the alerts would
-            # come out in a different order on every run, and it spaces posts one second
-            # apart for Slack's rate limit, which printing does not have.
+            # come out in a different order on every run.
             results = [r for url in daemon.ctx.feeds() if (r := daemon.poll(url, force=True))]
-            deliver_pending(daemon.engine, daemon.notifier, worker=daemon.identity, min_interval=0)
+            daemon.deliver()
             failed = [r for r in results if r.result == "failed"]
             _print_summary(console, daemon.engine, len(results), failed)
         finally:

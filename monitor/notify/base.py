@@ -34,6 +34,7 @@ class Notifier(Protocol):
     """A place alerts go. `threads` says whether replies can go in a thread (bot only)."""
 
     threads: bool
+    min_interval: float  # seconds to keep between two posts to one channel
 
     def check(self) -> None:
         """Fail early with `ConfigError` when the target cannot work (a rejected token)."""

@@ -20,6 +20,7 @@ class ConsoleNotifier:
     """Prints to `out`; never fails and keeps nothing to find again."""
 
     threads = False
+    min_interval = 0.0  # a terminal has no rate limit
 
     def __init__(self, out: TextIO) -> None:
         self._console = Console(file=out, highlight=False, markup=False, emoji=False)

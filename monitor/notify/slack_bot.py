@@ -30,6 +30,7 @@ class SlackBot:
     """Posts as a Slack app with a bot token (`xoxb-`)."""
 
     threads = True
+    min_interval = 1.0  # Slack: about one message per second per channel
 
     def __init__(
         self,

@@ -17,6 +17,7 @@ class SlackWebhook:
     """Posts to the one channel an incoming-webhook URL is bound to."""
 
     threads = False
+    min_interval = 1.0  # Slack: about one message per second per channel
 
     def __init__(self, url: str, *, timeout: int = 10) -> None:
         self._client = WebhookClient(url, timeout=timeout, retry_handlers=[])
