@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import Engine, func, update
-from sqlmodel import Session, select
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
 
 from monitor import store
 from monitor.articles import Article, full_text, to_article
@@ -34,6 +34,7 @@ from monitor.store import AlertRow, ArticleRow, ClaimRow, FeedState, Observation
 
 log = logging.getLogger("monitor.poll")
 SYNDICATION_WINDOW = timedelta(hours=48)
+WRITE_BATCH = 10  # new articles stored per transaction
 
 
 @dataclass
@@ -302,20 +303,27 @@ def store_articles(ctx: Context, watch: Watch, articles: list[Article]) -> tuple
         )
         prepared.append((article, found))
     stored = alerts = attributed = 0
-    with store.session(ctx.engine) as s:
-        known: dict[str, list[KnownValue]] | None = None
-        for article, found in prepared:
-            if _syndicated_copy(s, article):
-                continue
-            article_id = store.insert_ignore(s, ArticleRow, _article_values(article), ["url"])
-            if article_id is None:
-                continue
-            stored += 1
-            if found and known is None:
-                known = _lock_known_values(s, watch)
-            for attribution in found:
-                alerts += _observe(s, ctx, watch, article, article_id, attribution, known or {})
-            attributed += len(found)
+    # A few articles a transaction: SQLite has one writer at a time, and a long write
+    # would keep the other polling threads waiting (a first poll brings 50 at once).
+    for start in range(0, len(prepared), WRITE_BATCH):
+        chunk = prepared[start : start + WRITE_BATCH]
+        with store.session(ctx.engine) as s:
+            known: dict[str, list[KnownValue]] | None = None
+            alike = _stored_alike(s, [article for article, _ in chunk])
+            for article, found in chunk:
+                if _syndicated_copy(article, alike):
+                    continue
+                values = _article_values(article)
+                article_id = store.insert_ignore(s, ArticleRow, values, ["url"])
+                if article_id is None:
+                    continue
+                alike.append((article.title_key, article.publisher, article.published, article.url))
+                stored += 1
+                if found and known is None:
+                    known = _lock_known_values(s, watch)
+                for attribution in found:
+                    alerts += _observe(s, ctx, watch, article, article_id, attribution, known or {})
+                attributed += len(found)
     ctx.metrics.figures.inc(attributed)
     return stored, alerts
 
@@ -351,20 +359,29 @@ def _lock_known_values(s: Session, watch: Watch) -> dict[str, list[KnownValue]]:
     return {c.id: known_values(c, alerted[c.id]) for c in watch.claims}
 
 
-def _syndicated_copy(s: Session, article: Article) -> bool:
-    """Whether the same story from the same publisher was stored within 48 hours."""
-    window = (article.published - SYNDICATION_WINDOW, article.published + SYNDICATION_WINDOW)
-    found = s.exec(
-        select(func.count())
-        .select_from(ArticleRow)
-        .where(
-            ArticleRow.title_key == article.title_key,
-            ArticleRow.publisher == article.publisher,
-            ArticleRow.published.between(*window),  # type: ignore[attr-defined]
-            ArticleRow.url != article.url,
-        )
-    ).one()
-    return bool(found)
+_Stored = tuple[str, str, datetime, str]  # title_key, publisher, published, url
+
+
+def _stored_alike(s: Session, articles: list[Article]) -> list[_Stored]:
+    """The stored articles whose normalized titles match any of `articles` (one query)."""
+    keys = {a.title_key for a in articles}
+    rows = s.exec(
+        select(
+            ArticleRow.title_key, ArticleRow.publisher, ArticleRow.published, ArticleRow.url
+        ).where(col(ArticleRow.title_key).in_(keys))
+    ).all()
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def _syndicated_copy(article: Article, stored: list[_Stored]) -> bool:
+    """Whether the same story from the same publisher is stored, within 48 hours of it."""
+    return any(
+        key == article.title_key
+        and publisher == article.publisher
+        and abs(published - article.published) <= SYNDICATION_WINDOW
+        and url != article.url
+        for key, publisher, published, url in stored
+    )
 
 
 def _article_values(article: Article) -> dict[str, object]:
