@@ -6,6 +6,7 @@ Each test asserts what was recorded for each feed, and that the other feeds were
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from monitor.fetch import Fetcher
 from monitor.poll import Context, poll_feed, sync_claims
 from monitor.rules import load_rules
 from monitor.store import AlertRow, ArticleRow, FeedState, ObservationRow
+from tests import feeddocs
 from tests.feeddocs import (
     CP949_ONLY_TITLE,
     EUC_KR_TITLE,
@@ -50,15 +52,10 @@ claims:
 
 
 def news_items(n: int, *, prefix: str = "story") -> list[Item]:
-    """`n` distinct stories: titles differ too, so no two are syndicated copies."""
+    """`n` distinct stories whose titles differ across prefixes too: no syndicated copies."""
     return [
-        Item(
-            title=f"{prefix} story {i}: startup raises ${i + 1} million",
-            link=f"https://wire.example/{prefix}/{i}",
-            guid=f"{prefix}-{i}",
-            description=f"The startup said it raised <b>${i + 1} million</b>.",
-        )
-        for i in range(n)
+        replace(item, title=f"{prefix}: {item.title}")
+        for item in feeddocs.news_items(n, prefix=prefix)
     ]
 
 
