@@ -363,12 +363,14 @@ _Stored = tuple[str, str, datetime, str]  # title_key, publisher, published, url
 
 
 def _stored_alike(s: Session, articles: list[Article]) -> list[_Stored]:
-    """The stored articles whose normalized titles match any of `articles` (one query)."""
-    keys = {a.title_key for a in articles}
+    """Stored articles that may be copies of `articles`: same title and publisher, near in time."""
+    earliest = min(a.published for a in articles) - SYNDICATION_WINDOW
+    latest = max(a.published for a in articles) + SYNDICATION_WINDOW
     rows = s.exec(
-        select(
-            ArticleRow.title_key, ArticleRow.publisher, ArticleRow.published, ArticleRow.url
-        ).where(col(ArticleRow.title_key).in_(keys))
+        select(ArticleRow.title_key, ArticleRow.publisher, ArticleRow.published, ArticleRow.url)
+        .where(col(ArticleRow.title_key).in_({a.title_key for a in articles}))
+        .where(col(ArticleRow.publisher).in_({a.publisher for a in articles}))
+        .where(col(ArticleRow.published).between(earliest, latest))
     ).all()
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
