@@ -321,7 +321,7 @@ def status(as_json: JsonOption = False) -> None:
     settings = Settings()
     engine = _engine(settings)
     with _friendly_errors():
-        feeds = {f.feed_url: f.every for w in load_rules(settings.rules).watches for f in w.feeds}
+        feeds = load_rules(settings.rules).intervals()
     with store.session(engine) as s:
         states = {r.url: r for r in s.exec(select(FeedState)).all()}
     rows: list[dict[str, Any]] = []

@@ -55,13 +55,9 @@ def initialize(settings: Settings) -> Rules:
             engine.dispose()
         if settings.shared:
             scheduler = _scheduler(settings, f"init-{socket.gethostname()}-{os.getpid()}")
-            scheduler.prepare(_intervals(rules))
+            scheduler.prepare(rules.intervals())
             scheduler.stop()
     return rules
-
-
-def _intervals(rules: Rules) -> dict[str, float]:
-    return {f.feed_url: f.every for w in rules.watches for f in w.feeds}
 
 
 def _scheduler(settings: Settings, identity: str) -> FeedScheduler:
@@ -201,7 +197,7 @@ class Daemon:
         signal.signal(signal.SIGHUP, lambda *_: self._reload.set())
         http = serve(self.settings.http_addr, lambda: self._health(scheduler), self.metrics)
         with self.locks.setup():
-            scheduler.prepare(_intervals(self.ctx.rules))
+            scheduler.prepare(self.ctx.rules.intervals())
         scheduler.start()
         log.info(
             "started",
@@ -224,7 +220,7 @@ class Daemon:
                 # One replica at a time brings the claims and the shared schedules in step.
                 with self.locks.setup():
                     if self.reload():
-                        scheduler.set_feeds(_intervals(self.ctx.rules))
+                        scheduler.set_feeds(self.ctx.rules.intervals())
         log.info(
             "stopping: no new polls; waiting for those in flight", extra={"grace_s": STOP_GRACE}
         )

@@ -53,7 +53,7 @@ class Context:
 
     @cached_property
     def _feeds(self) -> dict[str, tuple[Watch, FeedRule]]:
-        return {f.feed_url: (w, f) for w in self.rules.watches for f in w.feeds}
+        return self.rules.feeds()
 
     def feeds(self) -> dict[str, tuple[Watch, FeedRule]]:
         """Every feed URL to poll, with the watch and rule it came from."""
@@ -288,7 +288,7 @@ def store_articles(ctx: Context, watch: Watch, articles: list[Article]) -> tuple
     """Store the articles not yet known, then attribute and diff their figures.
 
     Reading and attributing figures needs no database, so it happens first; the writes
-    of one feed's new articles share one short transaction. Returns (stored, alerts).
+    then go WRITE_BATCH articles to a transaction. Returns (stored, alerts).
     """
     prepared = []
     for article in articles:

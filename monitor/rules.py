@@ -210,6 +210,14 @@ class Rules(BaseModel):
     def watch(self, slug: str) -> Watch:
         return next(w for w in self.watches if w.watch == slug)
 
+    def feeds(self) -> dict[str, tuple[Watch, FeedRule]]:
+        """Every feed URL to poll, with the watch and the rule it comes from."""
+        return {f.feed_url: (w, f) for w in self.watches for f in w.feeds}
+
+    def intervals(self) -> dict[str, float]:
+        """Every feed URL to poll, with its seconds between polls."""
+        return {url: rule.every for url, (_, rule) in self.feeds().items()}
+
 
 def rule_files(path: Path) -> list[Path]:
     """The rules files at `path`: the file itself, or a directory's *.yaml and *.yml."""
