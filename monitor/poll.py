@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, bindparam, update
 from sqlmodel import Session, col, select
 
 from monitor import store
@@ -209,13 +209,9 @@ def _record_success(
         # another replica marked degraded meanwhile matches no row and takes the full path,
         # which sends "recovered".
         changed = {k: v for k, v in values.items() if getattr(state, k) != v}
-        table = FeedState.__table__  # type: ignore[attr-defined]
         with ctx.engine.begin() as conn:
-            done = conn.execute(
-                table.update()
-                .where(table.c.url == state.url, table.c.degraded.is_(False))
-                .values(polls=table.c.polls + 1, articles=table.c.articles + new, **changed)
-            ).rowcount
+            params = {**changed, "feed": state.url, "new": new}
+            done = conn.execute(_SUCCESS_UPDATE, params).rowcount
         if done:
             for key, value in changed.items():
                 setattr(state, key, value)
@@ -235,6 +231,16 @@ def _record_success(
             )
     ctx.states[state.url] = row
     return PollResult(state.url, result, status, new, alerts)
+
+
+_FEEDS = FeedState.__table__  # type: ignore[attr-defined]
+# One statement for every successful poll: the columns that changed come as parameters,
+# each set compiled once; building the statement anew cost more than running it.
+_SUCCESS_UPDATE = (
+    _FEEDS.update()
+    .where(_FEEDS.c.url == bindparam("feed"), _FEEDS.c.degraded.is_(False))
+    .values(polls=_FEEDS.c.polls + 1, articles=_FEEDS.c.articles + bindparam("new"))
+)
 
 
 def _record_failure(
