@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
-import trafilatura
-
 from monitor.fetch import Fetcher
 from monitor.googlenews import strip_publisher
 from monitor.parse import Entry, ParsedFeed
@@ -145,6 +143,10 @@ def full_text(fetcher: Fetcher, url: str) -> str | None:
 
     Raises `FeedError` when the page cannot be fetched.
     """
+    # Imported here: trafilatura and its dependencies take about 25 MB and serve only the
+    # feeds marked `full_text`, which most watches do not have.
+    import trafilatura
+
     page = fetcher.get(url)
     if not page.body:
         return None

@@ -20,7 +20,7 @@ from monitor.fetch import Fetcher
 from monitor.health import serve
 from monitor.metrics import Metrics
 from monitor.notify import make_notifier
-from monitor.poll import Context, PollResult, poll_feed, sync_claims
+from monitor.poll import Context, PollResult, QuietPolls, poll_feed, sync_claims
 from monitor.rules import Rules, load_rules
 from monitor.scheduler import FeedScheduler, ReplicaLocks
 from monitor.settings import Settings
@@ -99,6 +99,7 @@ class Daemon:
             per_host=settings.per_host,
         )
         self.metrics = Metrics()
+        self.quiet = QuietPolls()
         with self.locks.setup():
             self.engine = store.open_store(settings.database_url)
             self.locks.claim_identity(self.identity)
@@ -115,6 +116,8 @@ class Daemon:
             metrics=self.metrics,
             degraded_after=self.settings.degraded_after,
             default_channel=self.settings.slack_channel,
+            quiet=self.quiet,
+            shared=self.settings.shared,
         )
         sync_claims(self.engine, ctx.rules)
         return ctx
@@ -162,6 +165,7 @@ class Daemon:
         urls = list(self.ctx.feeds())
         with ThreadPoolExecutor(max_workers=16, thread_name_prefix="poll") as pool:
             results = [r for r in pool.map(lambda u: self.poll(u, force=True), urls) if r]
+        self.quiet.flush(self.engine)
         self.deliver()
         return results
 
@@ -209,6 +213,8 @@ class Daemon:
         )
         code = 0
         while not self._stop.wait(0.2):
+            if self.quiet.due():
+                self.quiet.flush(self.engine)
             if not scheduler.running:
                 # APScheduler stops for good on some database errors; exiting lets the
                 # supervisor (systemd, Docker) start a fresh replica.
@@ -229,6 +235,7 @@ class Daemon:
         while self.locks.held and time.monotonic() < deadline:
             time.sleep(0.1)
         self.fetcher.close()  # cancels whatever is still fetching
+        self.quiet.flush(self.engine)
         self.deliver(budget=5.0)
         self.locks.close()
         http.shutdown()

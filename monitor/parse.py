@@ -176,7 +176,21 @@ def _text(raw: bytes) -> str:
         text = raw.decode("utf-8")  # a legacy encoding's non-ASCII bytes fail here
     except UnicodeDecodeError:
         return ""
-    return (text if cdata else html.unescape(text)).strip()
+    text = text if cdata else html.unescape(text)
+    if not text.isascii() and _feedparser_rereads(text):
+        return ""
+    return text.strip()
+
+
+def _feedparser_rereads(text: str) -> bool:
+    """Whether feedparser would change this text: it takes what reads as UTF-8 mistaken
+    for Latin-1 ("Â¡") for such a mistake and repairs it, and reads C1 controls as
+    windows-1252."""
+    try:
+        text.encode("iso-8859-1").decode("utf-8")
+    except UnicodeError:
+        return any("\x80" <= char <= "\x9f" for char in text)
+    return True
 
 
 def _declared_xml_encoding(body: bytes) -> str | None:

@@ -6,6 +6,10 @@ import signal
 import time
 from pathlib import Path
 
+from sqlmodel import select
+
+from monitor import store
+from monitor.store import FeedState
 from tests.daemon_helpers import http_get, monitor_env, start_monitor, wait_for
 from tests.feeddocs import news_items, rss20
 from tests.feedserver import FeedServer
@@ -80,3 +84,11 @@ def test_daemon_polls_at_its_interval_reloads_on_sighup_and_stops_cleanly(
     text = log.read_text()
     assert "rules reloaded" in text and "stopped" in text
     assert "Traceback" not in text
+    # Quiet polls are written in batches; the last batch at the stop: none is lost.
+    engine = store.make_engine(env["MONITOR_DATABASE_URL"])
+    try:
+        with store.session(engine) as s:
+            polls = s.exec(select(FeedState.polls).where(FeedState.url == feed_server.url("/a")))
+            assert polls.one() == _arrivals(feed_server, "/a")
+    finally:
+        engine.dispose()

@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from monitor.errors import FeedError
@@ -281,6 +281,8 @@ _ID_TEXT = st.text(
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), _ID_TEXT), min_size=1, max_size=5))
+@example([(False, "Â¡")])  # UTF-8 read as Latin-1, which feedparser repairs
+@example([(True, "caf\x80")])  # a C1 control, which feedparser reads as windows-1252
 def test_quick_ids_never_disagree_with_the_parser(specs):
     items = [
         Item(title=f"t{i}", link=f"https://x.example/{i}?q={text}", guid=text if has_guid else None)

@@ -10,12 +10,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, func
+import pytest
+from sqlalchemy import Engine, func, text
 from sqlmodel import select
 
 from monitor import store
 from monitor.fetch import Fetcher
-from monitor.poll import Context, poll_feed, sync_claims
+from monitor.poll import Context, QuietPolls, poll_feed, sync_claims
 from monitor.rules import load_rules
 from monitor.store import AlertRow, ArticleRow, FeedState, ObservationRow
 from tests import feeddocs
@@ -200,6 +201,78 @@ def test_an_identical_body_is_unchanged_without_new_articles(
     feed_server.route("/same", rss20(list(reversed(news_items(4)))))
     assert poll_feed(ctx, url).result == "unchanged"
     assert _count(engine, ArticleRow) == 4
+
+
+def test_quiet_polls_are_written_together_and_never_move_the_poll_time_back(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    feed_server.route("/quiet", rss20(news_items(2)))
+    feed_server.route("/other", rss20(news_items(1, prefix="other")))
+    urls = [feed_server.url("/quiet"), feed_server.url("/other")]
+    ctx = _context(tmp_path, engine, fetcher, urls, quiet=QuietPolls(every=3600))
+    start = datetime(2026, 7, 14, 3, 0, tzinfo=UTC)
+    for url in urls:
+        assert poll_feed(ctx, url, now=start).result == "new"  # written at once
+    times = [start + timedelta(minutes=m) for m in (1, 2, 3)]
+    for at in times:
+        assert poll_feed(ctx, urls[0], now=at).result == "unchanged"
+    # The first of them changed the last result, so was written at once; not the others.
+    state = _state(engine, urls[0])
+    assert (state.polls, state.last_poll_at) == (2, times[0])
+    assert not ctx.quiet.due()
+    ctx.quiet.flush(engine)
+    state = _state(engine, urls[0])
+    assert (state.polls, state.last_poll_at, state.last_result) == (4, times[-1], "unchanged")
+    assert _state(engine, urls[1]).polls == 1
+
+    # A quiet poll, then a failure written at once: the late batch keeps the failure's time.
+    poll_feed(ctx, urls[0], now=start + timedelta(minutes=4))
+    feed_server.route("/quiet", b"", status=500)
+    failed_at = start + timedelta(minutes=5)
+    assert poll_feed(ctx, urls[0], now=failed_at).result == "failed"
+    ctx.quiet.flush(engine)
+    state = _state(engine, urls[0])
+    assert (state.polls, state.last_poll_at, state.last_result) == (6, failed_at, "failed")
+
+
+def test_quiet_polls_are_kept_while_the_database_refuses_them(
+    tmp_path: Path,
+    engine: Engine,
+    feed_server: FeedServer,
+    fetcher: Fetcher,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    feed_server.route("/quiet", rss20(news_items(2)))
+    url = feed_server.url("/quiet")
+    ctx = _context(tmp_path, engine, fetcher, [url], quiet=QuietPolls(every=3600))
+    for _ in range(3):
+        poll_feed(ctx, url)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE feed_state RENAME TO feed_state_away"))
+    ctx.quiet.flush(engine)
+    assert "could not record 1 quiet polls, will try again" in caplog.text
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE feed_state_away RENAME TO feed_state"))
+    poll_feed(ctx, url)
+    ctx.quiet.flush(engine)
+    assert _state(engine, url).polls == 4
+
+
+def test_replicas_write_every_poll_at_once(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    # Another replica may have written the feed meanwhile: the cached state is no guide.
+    feed_server.route("/quiet", rss20(news_items(2)))
+    url = feed_server.url("/quiet")
+    ctx = _context(tmp_path, engine, fetcher, [url], shared=True)
+    for _ in range(3):
+        poll_feed(ctx, url)
+    assert _state(engine, url).polls == 3
+    with engine.begin() as conn:  # as if another replica had recorded two failures
+        conn.execute(text("UPDATE feed_state SET failures = 2, last_result = 'failed'"))
+    poll_feed(ctx, url)
+    state = _state(engine, url)
+    assert (state.polls, state.failures, state.last_result) == (4, 0, "unchanged")
 
 
 def test_a_failing_feed_backs_off_and_retry_after_is_honoured(
