@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import Engine, bindparam, case, or_, update
+from sqlalchemy import Engine, bindparam, case, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from monitor import store
 from monitor.articles import Article, full_text, to_article
@@ -297,7 +297,7 @@ def _record_success(
             state.polls, state.articles = state.polls + 1, state.articles + new
             return PollResult(state.url, result, status, new, alerts)
     with store.session(ctx.engine) as s:
-        row = s.exec(select(FeedState).where(FeedState.url == state.url).with_for_update()).one()
+        row = s.get_one(FeedState, state.url, with_for_update=True)
         was_degraded, failures = row.degraded, row.failures
         for key, value in values.items():
             setattr(row, key, value)
@@ -326,7 +326,7 @@ def _record_failure(
 ) -> PollResult:
     alerts = 0
     with store.session(ctx.engine) as s:
-        row = s.exec(select(FeedState).where(FeedState.url == url).with_for_update()).one()
+        row = s.get_one(FeedState, url, with_for_update=True)
         ctx.states[url] = row
         row.failures += 1
         row.polls += 1
@@ -418,28 +418,15 @@ def _lock_known_values(s: Session, watch: Watch) -> dict[str, list[KnownValue]]:
     One writer per watch at a time, so that two outlets' reports of the same new number,
     handled at once by two threads or replicas, become one alert and one corroboration.
     """
-    s.exec(
-        select(ClaimRow)
-        .where(ClaimRow.watch == watch.watch)
-        .order_by(ClaimRow.id)
-        .with_for_update()
-    ).all()
+    conn = s.connection()
+    conn.execute(_LOCK_CLAIMS, {"watch": watch.watch}).all()
     alerted: dict[str, list[KnownValue]] = {c.id: [] for c in watch.claims}
-    rows = s.exec(
-        select(AlertRow)
-        .where(AlertRow.watch == watch.watch, AlertRow.kind == "change")
-        .order_by(AlertRow.id)  # type: ignore[arg-type]
-    ).all()
-    for r in rows:
-        if (
-            r.claim in alerted
-            and r.low is not None
-            and r.high is not None
-            and r.currency
-            and r.as_of
-        ):
-            text = json.loads(r.payload)["reported"]["text"]
-            alerted[r.claim].append(KnownValue(r.low, r.high, r.currency, r.as_of, text, r.key))
+    for claim, low, high, currency, as_of, key, payload in conn.execute(
+        _ALERTED_VALUES, {"watch": watch.watch}
+    ):
+        if claim in alerted and None not in (low, high, currency, as_of):
+            text = json.loads(payload)["reported"]["text"]
+            alerted[claim].append(KnownValue(low, high, currency, as_of, text, key))
     return {c.id: known_values(c, alerted[c.id]) for c in watch.claims}
 
 
@@ -448,15 +435,53 @@ _Stored = tuple[str, str, datetime, str]  # title_key, publisher, published, url
 
 def _stored_alike(s: Session, articles: list[Article]) -> list[_Stored]:
     """Stored articles that may be copies of `articles`: same title and publisher, near in time."""
-    earliest = min(a.published for a in articles) - SYNDICATION_WINDOW
-    latest = max(a.published for a in articles) + SYNDICATION_WINDOW
-    rows = s.exec(
-        select(ArticleRow.title_key, ArticleRow.publisher, ArticleRow.published, ArticleRow.url)
-        .where(col(ArticleRow.title_key).in_({a.title_key for a in articles}))
-        .where(col(ArticleRow.publisher).in_({a.publisher for a in articles}))
-        .where(col(ArticleRow.published).between(earliest, latest))
-    ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    params = {
+        "keys": sorted({a.title_key for a in articles}),
+        "publishers": sorted({a.publisher for a in articles}),
+        "earliest": min(a.published for a in articles) - SYNDICATION_WINDOW,
+        "latest": max(a.published for a in articles) + SYNDICATION_WINDOW,
+    }
+    return [tuple(row) for row in s.connection().execute(_ALIKE, params)]  # type: ignore[misc]
+
+
+# The statements of storing articles, built once (see `_SUCCESS_UPDATE`).
+_ARTICLES = ArticleRow.__table__  # type: ignore[attr-defined]
+_ALERTS = AlertRow.__table__  # type: ignore[attr-defined]
+_CLAIMS = ClaimRow.__table__  # type: ignore[attr-defined]
+_ALIKE = select(
+    _ARTICLES.c.title_key, _ARTICLES.c.publisher, _ARTICLES.c.published, _ARTICLES.c.url
+).where(
+    _ARTICLES.c.title_key.in_(bindparam("keys", expanding=True)),
+    _ARTICLES.c.publisher.in_(bindparam("publishers", expanding=True)),
+    _ARTICLES.c.published.between(bindparam("earliest"), bindparam("latest")),
+)
+_LOCK_CLAIMS = (
+    select(_CLAIMS.c.id)
+    .where(_CLAIMS.c.watch == bindparam("watch"))
+    .order_by(_CLAIMS.c.id)
+    .with_for_update()
+)
+_ALERTED_VALUES = (
+    select(
+        _ALERTS.c.claim,
+        _ALERTS.c.low,
+        _ALERTS.c.high,
+        _ALERTS.c.currency,
+        _ALERTS.c.as_of,
+        _ALERTS.c.key,
+        _ALERTS.c.payload,
+    )
+    .where(_ALERTS.c.watch == bindparam("watch"), _ALERTS.c.kind == "change")
+    .order_by(_ALERTS.c.id)
+)
+_ALERT_BY_KEY = select(_ALERTS.c.id, _ALERTS.c.payload, _ALERTS.c.channel).where(
+    _ALERTS.c.key == bindparam("key")
+)
+_CORROBORATED = (
+    _ALERTS.update()
+    .where(_ALERTS.c.id == bindparam("parent"))
+    .values(corroborations=_ALERTS.c.corroborations + 1)
+)
 
 
 def _syndicated_copy(article: Article, stored: list[_Stored]) -> bool:
@@ -635,10 +660,11 @@ def _corroborate(
     values: dict[str, object],
 ) -> int:
     """A later report of an alerted value: count it, and queue a reply in the alert's thread."""
-    parent = s.exec(select(AlertRow).where(AlertRow.key == parent_key)).one()
-    parent_payload = json.loads(parent.payload)
+    conn = s.connection()
+    parent_id, parent_json, channel = conn.execute(_ALERT_BY_KEY, {"key": parent_key}).one()
+    parent_payload = json.loads(parent_json)
     if parent_payload["article_url"] == article.url:
-        return _insert_observation(s, values, "change", parent.id)
+        return _insert_observation(s, values, "change", parent_id)
     key = f"{parent_key}|{article.url}"
     payload = {
         **parent_payload,
@@ -655,19 +681,15 @@ def _corroborate(
         "kind": "corroboration",
         "watch": watch.watch,
         "claim": claim.id,
-        "parent_id": parent.id,
+        "parent_id": parent_id,
         "payload": json.dumps(payload, ensure_ascii=False),
-        "channel": parent.channel,
+        "channel": channel,
     }
     made = 0
     if store.insert_ignore(s, AlertRow, reply, ["key"]) is not None:
-        s.exec(
-            update(AlertRow)
-            .where(AlertRow.id == parent.id)  # type: ignore[arg-type]
-            .values(corroborations=AlertRow.corroborations + 1)
-        )
+        conn.execute(_CORROBORATED, {"parent": parent_id})
         made = 1
-    _insert_observation(s, values, "corroboration", parent.id)
+    _insert_observation(s, values, "corroboration", parent_id)
     return made
 
 
