@@ -84,8 +84,14 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         raise FeedError(url, "empty response")
     if head[:1] in (b"{", b"["):
         return _parse_json(body, url)
+    # Summaries become plain text (`articles.html_to_text`): neither sanitizing their HTML
+    # nor resolving the links inside it would change a word, and together they cost a
+    # third of the parse. Entry links are resolved either way.
     parsed = feedparser.parse(
-        io.BytesIO(body), response_headers=_korean_as_cp949(body, headers), sanitize_html=False
+        io.BytesIO(body),
+        response_headers=_korean_as_cp949(body, headers),
+        sanitize_html=False,
+        resolve_relative_uris=False,
     )
     entries = [entry for entry in (_entry(raw) for raw in parsed.entries) if entry is not None]
     exc = parsed.get("bozo_exception") if parsed.bozo else None

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, UniqueConstraint, event, text
+from sqlalchemy import Engine, Index, UniqueConstraint, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
@@ -53,11 +53,14 @@ class ArticleRow(SQLModel, table=True):
     """One news article, stored once however many feeds carry it."""
 
     __tablename__ = "article"
+    # For the syndicated-copy lookup of every new article (`poll._stored_alike`): without
+    # it SQLite scanned all of a publisher's articles.
+    __table_args__ = (Index("ix_article_alike", "title_key", "publisher", "published"),)
     id: int | None = Field(default=None, primary_key=True)
     url: str = Field(unique=True)  # canonical
     guid: str
     title: str
-    title_key: str = Field(index=True)
+    title_key: str
     summary: str = ""
     body: str | None = None
     published: datetime = Field(index=True)
@@ -113,6 +116,9 @@ class AlertRow(SQLModel, table=True):
     """The outbox: one row per message to deliver, sent in id order, exactly once."""
 
     __tablename__ = "alert"
+    # For a watch's alerted values, read for every article with figures: without it, every
+    # corroboration the watch ever had was scanned too.
+    __table_args__ = (Index("ix_alert_watch_kind", "watch", "kind"),)
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)  # idempotency key, also in the Slack message metadata
     kind: str  # change | corroboration | feed_degraded | feed_recovered

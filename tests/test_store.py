@@ -6,11 +6,14 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text, update
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
 from monitor import store
 from monitor.errors import ConfigError
+from monitor.poll import _ALERTED_VALUES, _ALIKE
 from monitor.store import AlertRow, FeedState
 
 
@@ -114,3 +117,35 @@ def test_concurrent_migrations_of_one_database_do_not_collide(database_url: str)
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     for e in engines:
         e.dispose()
+
+
+def test_the_migrations_build_exactly_the_tables_of_the_models(engine: Engine) -> None:
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert differences == []
+
+
+def test_the_lookups_of_every_new_article_use_their_indexes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Without them SQLite scanned a publisher's articles, and a watch's every alert, for
+    # each article: polls slowed as the database grew.
+    engine = store.open_store(f"sqlite:///{tmp_path / 'plan.db'}")
+    alike = {
+        "keys": ["a", "b"],
+        "publishers": ["Reuters"],
+        "earliest": datetime(2026, 7, 1, tzinfo=UTC),
+        "latest": datetime(2026, 7, 3, tzinfo=UTC),
+    }
+    plans = {}
+    with engine.connect() as conn:
+        for name, stmt, values in (
+            ("alike", _ALIKE, alike),
+            ("alerted", _ALERTED_VALUES, {"watch": "w"}),
+        ):
+            sql = stmt.params(**values).compile(
+                engine, compile_kwargs={"literal_binds": True, "render_postcompile": True}
+            )
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
+            plans[name] = " ".join(row[-1] for row in rows)
+    engine.dispose()
+    assert "ix_article_alike" in plans["alike"]
+    assert "ix_alert_watch_kind" in plans["alerted"]
