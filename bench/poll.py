@@ -212,7 +212,7 @@ def bench_single(feeds: int, items: int, changed: float, naive_sample: int, etag
             kinds: dict[str, int] = {}
             for r in results:
                 kinds[r.result] = kinds.get(r.result, 0) + 1
-            print(f"  {name:<22} {wall:6.2f} s wall  {used:6.2f} s CPU  {kinds}")
+            print(f"  {name:<26} {wall:6.2f} s wall  {used:6.2f} s CPU  {kinds}")
             return wall, used
 
         cycle("cold (all new)")

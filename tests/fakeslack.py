@@ -301,6 +301,9 @@ def _true(value: Any) -> bool:
 def _handler_for(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Like production servers: else a kept-alive response stalls 40 ms (Nagle's
+        # algorithm against the client's delayed ACK) between headers and body.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             self._handle()
