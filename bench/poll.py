@@ -268,6 +268,8 @@ def _recorded_cost() -> str:
         return ""
     body = RECORDED.read_bytes()
     entries = len(feedparser.parse(io.BytesIO(body)).entries)
+    if not entries:
+        return ""
     started = time.perf_counter()
     for _ in range(10):
         feedparser.parse(io.BytesIO(body))
@@ -284,12 +286,14 @@ def _monitor(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _poll_times(log: Path) -> list[float]:
-    times = []
+def _polls(log: Path) -> list[tuple[float, str]]:
+    """(time, feed URL) of each poll a replica logged."""
+    polls = []
     for line in log.read_text(errors="replace").splitlines():
         if '"event": "poll"' in line:
-            times.append(datetime.fromisoformat(json.loads(line)["time"]).timestamp())
-    return times
+            record = json.loads(line)
+            polls.append((datetime.fromisoformat(record["time"]).timestamp(), record["feed"]))
+    return polls
 
 
 def bench_replicas(replicas: int, feeds: int, items: int, window: float, admin_url: str) -> None:
@@ -326,9 +330,9 @@ def bench_replicas(replicas: int, feeds: int, items: int, window: float, admin_u
             # Warm up: every feed polled once (its articles stored), so that what follows
             # is the steady state of unchanged feeds.
             started = time.time()
-            while sum(len(_poll_times(log)) for log in logs) < feeds:
-                if time.time() - started > 600:
-                    raise SystemExit("warm-up took over 10 minutes")
+            while len({feed for log in logs for _, feed in _polls(log)}) < feeds:
+                if time.time() - started > 1800:
+                    raise SystemExit("warm-up took over 30 minutes")
                 time.sleep(2)
             print(f"  warm-up (every feed polled once): {time.time() - started:.0f} s")
             together = time.time()
@@ -342,7 +346,7 @@ def bench_replicas(replicas: int, feeds: int, items: int, window: float, admin_u
             end = time.time()
             procs[0].send_signal(signal.SIGTERM)
             procs[0].wait(timeout=60)
-            counts = [_poll_times(log) for log in logs]
+            counts = [[at for at, _ in _polls(log)] for log in logs]
         per = [sum(together <= t < alone for t in ts) / window for ts in counts]
         for n, rate in enumerate(per):
             print(f"  replica {n}, {replicas} running:   {rate:6.1f} polls/s")

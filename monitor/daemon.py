@@ -24,6 +24,7 @@ from monitor.poll import Context, PollResult, QuietPolls, poll_feed, sync_claims
 from monitor.rules import Rules, load_rules
 from monitor.scheduler import FeedScheduler, ReplicaLocks
 from monitor.settings import Settings
+from monitor.store import FeedState
 
 log = logging.getLogger("monitor.daemon")
 STOP_GRACE = 10.0  # seconds in-flight polls get to finish after SIGTERM
@@ -99,7 +100,10 @@ class Daemon:
             per_host=settings.per_host,
         )
         self.metrics = Metrics()
+        # Kept across rules reloads, which replace the context: a poll still running on the
+        # old context records into the same ones.
         self.quiet = QuietPolls()
+        self.states: dict[str, FeedState] = {}
         with self.locks.setup():
             self.engine = store.open_store(settings.database_url)
             self.locks.claim_identity(self.identity)
@@ -116,6 +120,7 @@ class Daemon:
             metrics=self.metrics,
             degraded_after=self.settings.degraded_after,
             default_channel=self.settings.slack_channel,
+            states=self.states,
             quiet=self.quiet,
             shared=self.settings.shared,
         )
@@ -235,6 +240,10 @@ class Daemon:
         while self.locks.held and time.monotonic() < deadline:
             time.sleep(0.1)
         self.fetcher.close()  # cancels whatever is still fetching
+        # A poll that had its response before the cancel may still be recording it.
+        settle = time.monotonic() + 1.0
+        while self.locks.held and time.monotonic() < settle:
+            time.sleep(0.05)
         self.quiet.flush(self.engine)
         self.deliver(budget=5.0)
         self.locks.close()

@@ -62,8 +62,8 @@ class QuietPolls:
         with self._lock:
             if not self._pending:
                 self._since = time.monotonic()
-            _, polls = self._pending.get(url, (at, 0))
-            self._pending[url] = (at, polls + 1)
+            latest, polls = self._pending.get(url, (at, 0))
+            self._pending[url] = (max(at, latest), polls + 1)
 
     def due(self) -> bool:
         """Whether the oldest pending poll has waited `every` seconds."""
@@ -82,7 +82,10 @@ class QuietPolls:
                 conn.execute(_QUIET_UPDATE, rows)
         except SQLAlchemyError as exc:
             log.warning(
-                "could not record %d quiet polls, will try again: %s", len(rows), exc.args[0]
+                "could not write %d quiet polls (their times and counts), kept for the next "
+                "write: %s",
+                len(rows),
+                exc.args[0],
             )
             with self._lock:
                 for url, (at, n) in batch.items():
@@ -108,7 +111,7 @@ _QUIET_UPDATE = (
 
 @dataclass
 class Context:
-    """What a poll needs; built once by the daemon, replaced whole on a rules reload."""
+    """What a poll needs; replaced on a rules reload, with `states` and `quiet` carried over."""
 
     engine: Engine
     fetcher: Fetcher
@@ -116,10 +119,10 @@ class Context:
     metrics: Metrics = field(default_factory=Metrics)
     degraded_after: int = 5
     default_channel: str | None = None
-    # The last known state of each feed, so that an unchanged poll costs no query. Only
-    # a cache: every decision it feeds is checked again in the database.
+    # The last known state of each feed, so that an unchanged poll costs no query: current
+    # while this process alone writes feed states; with replicas (`shared`) a starting
+    # point only, every write of it being checked again in the database.
     states: dict[str, FeedState] = field(default_factory=dict, repr=False)
-    # Shared by the contexts of one daemon, so that a rules reload loses none of it.
     quiet: QuietPolls = field(default_factory=QuietPolls, repr=False)
     shared: bool = False  # other replicas poll and write the same feeds' states
 

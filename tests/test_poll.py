@@ -250,7 +250,7 @@ def test_quiet_polls_are_kept_while_the_database_refuses_them(
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE feed_state RENAME TO feed_state_away"))
     ctx.quiet.flush(engine)
-    assert "could not record 1 quiet polls, will try again" in caplog.text
+    assert "could not write 1 quiet polls (their times and counts), kept" in caplog.text
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE feed_state_away RENAME TO feed_state"))
     poll_feed(ctx, url)
