@@ -196,6 +196,12 @@ class Daemon:
             return f"database: {exc}"
         return None
 
+    def _wait_for_polls(self, seconds: float) -> None:
+        """Until no poll runs in this process, for `seconds` at most."""
+        deadline = time.monotonic() + seconds
+        while self.locks.held and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def run(self) -> int:
         """Run until SIGTERM or SIGINT; reload the rules on SIGHUP."""
         global _running
@@ -236,14 +242,10 @@ class Daemon:
             "stopping: no new polls; waiting for those in flight", extra={"grace_s": STOP_GRACE}
         )
         scheduler.stop()
-        deadline = time.monotonic() + STOP_GRACE
-        while self.locks.held and time.monotonic() < deadline:
-            time.sleep(0.1)
+        self._wait_for_polls(STOP_GRACE)
         self.fetcher.close()  # cancels whatever is still fetching
         # A poll that had its response before the cancel may still be recording it.
-        settle = time.monotonic() + 1.0
-        while self.locks.held and time.monotonic() < settle:
-            time.sleep(0.05)
+        self._wait_for_polls(1.0)
         self.quiet.flush(self.engine)
         self.deliver(budget=5.0)
         self.locks.close()

@@ -62,8 +62,7 @@ class QuietPolls:
         with self._lock:
             if not self._pending:
                 self._since = time.monotonic()
-            latest, polls = self._pending.get(url, (at, 0))
-            self._pending[url] = (max(at, latest), polls + 1)
+            self._add(url, at, 1)
 
     def due(self) -> bool:
         """Whether the oldest pending poll has waited `every` seconds."""
@@ -89,9 +88,13 @@ class QuietPolls:
             )
             with self._lock:
                 for url, (at, n) in batch.items():
-                    later, more = self._pending.get(url, (at, 0))
-                    self._pending[url] = (max(at, later), n + more)
+                    self._add(url, at, n)
                 self._since = time.monotonic()
+
+    def _add(self, url: str, at: datetime, polls: int) -> None:
+        """Add `polls` polls of `url`, the latest at `at` (under the lock)."""
+        latest, pending = self._pending.get(url, (at, 0))
+        self._pending[url] = (max(at, latest), pending + polls)
 
 
 _QUIET_AT = bindparam("at", type_=_FEEDS.c.last_poll_at.type)
@@ -282,8 +285,8 @@ def _record_success(
     if not state.degraded:
         # The common case in one plain statement; a feed that another replica marked
         # degraded meanwhile matches no row and takes the full path, which sends
-        # "recovered". Only this process writes a feed's state unless `shared`: then the
-        # cached state is current, and only what changed need be written.
+        # "recovered". Unless `shared`, this process alone writes feed states: the cached
+        # state is current, and only what changed need be written.
         changed = (
             values if ctx.shared else {k: v for k, v in values.items() if getattr(state, k) != v}
         )

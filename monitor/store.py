@@ -148,10 +148,10 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # Every transaction takes SQLite's one write lock (`_sqlite_on_begin`), so more
         # connections would add nothing but waiting: one connection, which the threads
-        # queue for in the pool. SQLite's own wait is a sleep-and-retry loop that, with 16
-        # polling threads, put half the BEGINs to sleep; and each connection keeps its own
-        # page cache, which a write by another connection throws away (bench/poll.py: a
-        # quarter less CPU, 40 MB less memory).
+        # queue for in the pool. SQLite's own wait is a sleep-and-retry loop, and each
+        # connection keeps its own page cache, which a write by another connection throws
+        # away. With 16 polling threads (bench/poll.py) queueing took about a fifth less
+        # CPU, and the one cache about 40 MB less memory.
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": _SQLITE_WAIT},
