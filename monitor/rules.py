@@ -28,6 +28,7 @@ from pydantic import (
 from monitor.errors import RulesError, RulesErrors
 from monitor.figures import Figure, extract
 from monitor.googlenews import search_url
+from monitor.roles import PLACES, Kind
 
 SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -161,6 +162,16 @@ class ClaimRule(StatedValue):
         default_factory=list,
         description="Words that, in a figure's clause, rule this claim out (grant, 보조금).",
     )
+    kind: list[Kind] = Field(
+        default_factory=list,
+        description="What kind of money this claim is (investment, target, raised, deal, ...); "
+        "a figure read as another kind is not tied to it. Empty: any kind.",
+    )
+    where: list[str] = Field(
+        default_factory=list,
+        description="Places this claim's money is spent or held (US, KR, or a watch place id); "
+        "a figure placed elsewhere is not tied to it. Empty: anywhere.",
+    )
     as_of: date
     tolerance: Percent = 0.05
     also: list[StatedValue] = Field(
@@ -194,10 +205,19 @@ class Watch(_Strict):
     watch: str = Field(pattern=SLUG, description="A unique slug.")
     title: str
     entities: dict[EntityId, Aliases] = Field(description="Entity id -> aliases, in any language.")
+    places: dict[EntityId, Aliases] = Field(
+        default_factory=dict,
+        description="Place id -> names, adding to or extending the built-in places (US, KR, ...).",
+    )
     keywords: list[str] = Field(default_factory=list)
     feeds: list[FeedRule] = Field(default_factory=list)
     claims: list[ClaimRule] = Field(default_factory=list)
     slack: SlackRule = Field(default_factory=SlackRule)
+    catch_up: bool = Field(
+        True,
+        description="On a feed's first poll, post its backlog's changes as one catch-up message "
+        "per claim (on), or alert each one (off).",
+    )
 
 
 class Rules(BaseModel):
@@ -414,6 +434,15 @@ def _cross_check(
                     lines.get(("claims", index, "about", j)),
                     f"claims[{index}].about[{j}]",
                     f'"{entity}" is not an entity of this watch (entities: {known})',
+                )
+        for j, place in enumerate(claim.where):
+            if place not in PLACES and place not in watch.places:
+                names = ", ".join(sorted({*PLACES, *watch.places}))
+                yield RulesError(
+                    file,
+                    lines.get(("claims", index, "where", j)),
+                    f"claims[{index}].where[{j}]",
+                    f'"{place}" is not a known place (places: {names}); add it under `places:`',
                 )
     urls: dict[str, int] = {}
     for index, feed in enumerate(watch.feeds):
