@@ -187,7 +187,8 @@ def bench_single(feeds: int, items: int, changed: float, naive_sample: int, etag
 
     from monitor import store
     from monitor.fetch import Fetcher
-    from monitor.poll import Context, poll_feed, sync_claims
+    from monitor.observe import sync_claims
+    from monitor.poll import Context, poll_feed
     from monitor.rules import load_rules
 
     with feed_server(feeds, items, etag) as (base, versions), tempfile.TemporaryDirectory() as tmp:

@@ -20,7 +20,8 @@ from monitor.fetch import Fetcher
 from monitor.health import serve
 from monitor.metrics import Metrics
 from monitor.notify import make_notifier
-from monitor.poll import Context, PollResult, QuietPolls, poll_feed, sync_claims
+from monitor.observe import sync_claims
+from monitor.poll import Context, PollResult, QuietPolls, poll_feed
 from monitor.rules import Rules, load_rules
 from monitor.scheduler import FeedScheduler, ReplicaLocks
 from monitor.settings import Settings

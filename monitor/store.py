@@ -53,7 +53,7 @@ class ArticleRow(SQLModel, table=True):
     """One news article, stored once however many feeds carry it."""
 
     __tablename__ = "article"
-    # For the syndicated-copy lookup of every new article (`poll._stored_alike`): without
+    # For the syndicated-copy lookup of every new article (`observe._stored_alike`): without
     # it SQLite scanned all of a publisher's articles.
     __table_args__ = (Index("ix_article_alike", "title_key", "publisher", "published"),)
     id: int | None = Field(default=None, primary_key=True)

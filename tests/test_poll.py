@@ -16,7 +16,8 @@ from sqlmodel import select
 
 from monitor import store
 from monitor.fetch import Fetcher
-from monitor.poll import Context, QuietPolls, poll_feed, sync_claims
+from monitor.observe import sync_claims
+from monitor.poll import Context, QuietPolls, poll_feed
 from monitor.rules import load_rules
 from monitor.store import AlertRow, ArticleRow, FeedState, ObservationRow
 from tests import feeddocs

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel, select
 
 from monitor import store
 from monitor.errors import ConfigError
-from monitor.poll import _ALERTED_VALUES, _ALIKE
+from monitor.observe import _ALERTED_VALUES, _ALIKE
 from monitor.store import AlertRow, FeedState
 
 
