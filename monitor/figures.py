@@ -214,6 +214,7 @@ _EN_NAMES = {
 _KO_NAMES = {
     "달러": "USD",
     "불": "USD",
+    "弗": "USD",  # the Hanja, in headlines: "64억弗"
     "미국달러": "USD",
     "미달러": "USD",
     "캐나다달러": "CAD",
@@ -286,8 +287,8 @@ _KO_COUNTRY = (
 )
 _KO_UNIT = (
     # 원, 불 and 엔 also start common words (원인, 불만, 엔비디아): those words are excluded.
-    r"달러|불(?![가-힣])|불(?=[을를의에은는도로]|이(?!익)|까지)|원화"
-    r"|원(?!인|칙|자|전|료|유|래|하|장|작|고|가|조|소|론|리|본|룸|두|형|숭|산|정|주|천)"
+    r"달러|弗|불(?![가-힣])|불(?=[을를의에은는도로]|이(?!익)|까지)|원화"
+    r"|원(?!인|칙|자|전|료|유|래|하|장|작|고|가(?!량)|조|소|론|리|본|룸|두|형|숭|산|정(?!도)|주|천)"
     r"|엔화|엔(?!비디아|진|터|지|씨|젤|딩|트|데)|유로화|유로|위안화|위안|파운드|프랑|루블|링깃|바트|페소|리라|헤알"
     r"|루피|킵|라리|콜론|페세타|마르카|휠던|디르함|리얄"
 )
@@ -307,6 +308,7 @@ _SUFFIX = re.compile(
       | (?P<code>{_CODE_RE})(?![\w$])(?:\s(?P<scale>trillion|billion|million)\b)?
       | (?P<ko>(?:(?:{_KO_COUNTRY})\s?)?(?:{_KO_UNIT}))
       | (?P<sym>{_SYMBOL_RE})(?!\d)
+      | (?P<cent>cents?\b|센트|¢)
     )
     """,
     re.VERBOSE | re.IGNORECASE,
@@ -330,6 +332,9 @@ _PREFIX = re.compile(
 _PREFIX_REACH = 20
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _IN_YEAR = re.compile(r"\b(?:in|constant|real|of)\s\Z", re.IGNORECASE)
+_YEAR_AFTER = re.compile(r"\s?년")
+# Currencies whose own writers mean a thousand by "mil" even in "R$5 mil".
+_MIL_THOUSAND = {"BRL", "MXN", "ARS", "CLP"}
 _PREFIX_LAST = {"$", "."} | {s[-1] for s in _SYMBOLS}
 _PREFIX_WORDS = (
     {c.lower() for c in (*_CODES, *_UPPER_CODES)}
@@ -345,13 +350,17 @@ _EN_SCALES = {
     "trillion": 1e12,
     "tn": 1e12,
     "trn": 1e12,
+    "trln": 1e12,
     "t": 1e12,
     "billion": 1e9,
     "bn": 1e9,
+    "bln": 1e9,
+    "bil": 1e9,
     "b": 1e9,
     "million": 1e6,
     "mn": 1e6,
     "mln": 1e6,
+    "mil": 1e6,
     "m": 1e6,
     "thousand": 1e3,
     "k": 1e3,
@@ -361,7 +370,7 @@ _EN_SCALES = {
     "crores": 1e7,
 }
 _EN_SCALE = re.compile(
-    r"\s?-?\s?(?P<w>trillion|billion|million|thousand|lakhs?|crores?|tn|trn|bn|mn|mln)\b"
+    r"\s?-?\s?(?P<w>trillion|billion|million|thousand|lakhs?|crores?|trln|trn|tn|bln|bil|bn|mln|mil|mn)\b"
     r"|(?P<a>[TBMKkmb])(?![\w])",
     re.IGNORECASE,
 )
@@ -464,15 +473,15 @@ _START_WORD = re.compile(_trie(_NUMBER_WORDS) + r"\b")
 # Cheap pre-check on the lower-cased text: a sentence without any currency marker holds no
 # figure. A superset ("won" the verb passes); the real tests come after. A Korean unit must
 # follow a digit, a space or a numeral ("조원", not "연구원"); a Latin word must start a word.
-_KO_MARKERS = [*_KO_NAMES, "프랑", "페소", "리라", "루피"]
+_KO_MARKERS = [*_KO_NAMES, "프랑", "페소", "리라", "루피", "센트"]
 _ANY_CURRENCY = re.compile(
-    _trie(list(_SYMBOLS))
+    _trie([*_SYMBOLS, "¢"])
     + r"|[\d\s십백천만억조경](?:"
     + _trie(_KO_MARKERS)
     + r")|[일이삼사오육칠팔구](?:"
     + _trie([name for name in _KO_MARKERS if len(name) > 1])
     + r")|[\d\s십백천만억조경점쩜일이삼사오육칠팔구][일이삼사오육칠팔구][원불엔]|(?<![a-z])m?(?:"
-    + _trie([*_EN_LAST_WORDS, "rs", "rm", *(c.lower() for c in (*_CODES, *_UPPER_CODES))])
+    + _trie([*_EN_LAST_WORDS, "cent", "rs", "rm", *(c.lower() for c in (*_CODES, *_UPPER_CODES))])
     + ")"
 )
 
@@ -499,6 +508,13 @@ _QUAL_AFTER = re.compile(
     )""",
     re.VERBOSE | re.IGNORECASE,
 )
+# Evidence that a Hangul numeral is an amount: a money word or qualifier before it ("입장료는
+# 만원", "단돈 천원"), or a word after it that only amounts take ("백원짜리", "만원 규모").
+_KO_MONEY_BEFORE = re.compile(
+    r"(?:(?<![가-힣])(?:약|대략|총|최대|최소|무려|단돈|불과|고작)|가격|금액|비용|요금|값|액수|예산|료)"
+    r"(?:[은는이가을를도만]|으로|로)?\s?\Z"
+)
+_KO_MONEY_AFTER = re.compile(r"\s?(?:규모|짜리|어치|상당|씩)")
 _PLUS = re.compile(r"-?plus\b|\+", re.IGNORECASE)
 _RANGE_JOIN = re.compile(
     r"\s?(?:(?P<dash>[-–—~∼〜])|(?P<to>to|and)|(?P<eso>에서|부터))\s?", re.IGNORECASE
@@ -518,10 +534,14 @@ _TO_FROM = re.compile(r"\s?from\s?", re.IGNORECASE)
 _DOWN_FROM = re.compile(
     r"[^.;!?]{0,80}?\b(?:down|up)\s+from\s+(?:the\s+|its\s+|an?\s+)?", re.IGNORECASE
 )
-_KO_TO = re.compile(r"\s?(?:으로|로)")
+_KO_TO = re.compile(
+    r"\s?(?:(?:이상|이하|미만|초과|이내|가량|정도|규모|수준|안팎|내외|남짓|쯤)\s?)?(?:으로|로)"
+)
+# "기존 170억 달러에서 400억 달러": a value named as the earlier one starts a change.
+_KO_EARLIER = re.compile(r"(?<![가-힣])(?:기존|당초|종전|종래|애초)(?:의|에는)?\s?(?:약\s?)?\Z")
 _KO_CHANGE_VERB = re.compile(
     r"\s?(?:[가-힣]+\s){0,2}?(?:늘|줄|확대|축소|상향|하향|증액|감액|인상|인하|증가|감소|올렸|올린|올리|올려"
-    r"|내렸|내린|내리|낮춰|낮췄|낮춘|낮추|높였|높인|높이|높여|불어|삭감|깎|조정|변경)"
+    r"|내렸|내린|내리|낮춰|낮췄|낮춘|낮추|높였|높인|높이|높여|불어|삭감|깎|조정|변경|바뀌|바꿔|바꿨|바꾸|바꾼)"
 )
 _CONVERSION_JOIN = re.compile(
     r"\s?(?:\(|,\s?or\s|,\s?또는\s)\s?(?:약|about|around|roughly|approximately|some|or\s)?\s?",
@@ -546,6 +566,8 @@ class _Num:
     mult: float = 1.0  # scale after a lone leading number: 1e12 for "7조", 1e9 for "7bn"
     vague: bool = False
     scaled: bool = False  # has an English scale word, so "pounds" cannot be a weight
+    mil: bool = False  # scaled by "mil", read as a million until _mil says otherwise
+    hangul: bool = False  # Hangul numerals only ("만", "이천"), no digits
 
 
 @dataclass(slots=True)
@@ -559,6 +581,7 @@ class _Money:
     currency: str
     mult: float = 1.0
     vague: bool = False
+    weak: bool = False  # a Hangul numeral with no evidence yet that it is money (see _weak)
     qualifier: Qualifier = "exact"
     role: Role = "value"
     conversion_of: int | None = None
@@ -633,8 +656,9 @@ def _read_number(text: str, pos: int, korean: bool) -> _Num | None:
         s = _EN_SCALE.match(text, m.end())
         if s is None:
             return _Num(pos, m.end(), value, value)
-        unit = _EN_SCALES[(s.group("w") or s.group("a")).lower()]
-        return _Num(pos, s.end(), value * unit, value * unit, unit, scaled=True)
+        word = (s.group("w") or s.group("a")).lower()
+        unit = _EN_SCALES[word]
+        return _Num(pos, s.end(), value * unit, value * unit, unit, scaled=True, mil=word == "mil")
     if "\uac00" <= first <= "\ud7a3":
         if not korean:
             return None
@@ -645,12 +669,13 @@ def _read_number(text: str, pos: int, korean: bool) -> _Num | None:
             unit = _KO_LARGE[v.group("l")] * (_KO_SMALL[v.group("s")] if v.group("s") else 1.0)
             return _Num(pos, v.end(), 2 * unit, 9 * unit, unit, vague=True)
         if (ko := _read_korean(text, pos)) is not None:
-            return _Num(pos, ko[1], ko[0], ko[0])
+            hangul = not any(c.isdigit() for c in text[pos : ko[1]])
+            return _Num(pos, ko[1], ko[0], ko[0], hangul=hangul)
         h = _KO_TOKEN.match(text, pos)  # a lone Hangul digit: "구파운드", "일점이삼달러"
         if h is None or h.group("h") is None:
             return None
         value = _hangul_digits(h.group("h"), h.group("hf"))
-        return _Num(pos, h.end(), value, value, 0.0)
+        return _Num(pos, h.end(), value, value, 0.0, hangul=True)
     vague = _EN_VAGUE.match(text, pos)
     if vague is not None and (vague.group("q") or vague.group("pl")):
         lo, hi = _EN_VAGUE_FACTOR[" ".join((vague.group("q") or "").lower().split())]
@@ -713,6 +738,8 @@ def _suffix_currency(text: str, num: _Num) -> tuple[str, int, float] | None:
         if num.mult == 0.0 and len(name) == 1 and num.low.is_integer():
             return None  # "사원", "일원", "이불" are words, not 4 won, 1 won or 2 dollars
         return iso, m.end(), 1.0
+    if m.group("cent") is not None:
+        return "USD", m.end(), 0.01
     if hyphen:
         return None
     return _SYMBOLS[m.group("sym")], m.end(), 1.0
@@ -782,6 +809,7 @@ def _scan(text: str, lower: str, korean: bool) -> list[_Money | _Num]:
         pre = _prefix_currency(text, num.start)
         if pre is not None and pre[1] >= used_until:
             iso, start, scale = pre
+            scale *= _mil(text, num, iso)
             items.append(
                 _Money(start, num.end, num.low * scale, num.high * scale, iso, num.mult, num.vague)
             )
@@ -790,15 +818,51 @@ def _scan(text: str, lower: str, korean: bool) -> list[_Money | _Num]:
         suf = _suffix_currency(text, num)
         if suf is not None and not _constant_dollars(text, num):
             iso, end, scale = suf
+            scale *= _mil(text, num, None)
             mult = num.mult * scale if num.mult else scale
+            low, high = num.low * scale, num.high * scale
             items.append(
-                _Money(num.start, end, num.low * scale, num.high * scale, iso, mult, num.vague)
+                _Money(num.start, end, low, high, iso, mult, num.vague, _weak(text, num, end))
             )
             used_until = pos = end
             continue
-        if not num.vague:
+        if not num.vague and not _year(text, num):
             items.append(num)
     return items
+
+
+def _mil(text: str, num: _Num, prefix_iso: str | None) -> float:
+    """ "$5 mil" is English for five million; "R$ 5 mil", "US$ 5 mil" and "20 mil euros" are
+    Portuguese or Spanish for thousands (they space the symbol or put the name after)."""
+    if not num.mil:
+        return 1.0
+    english = prefix_iso not in (None, *_MIL_THOUSAND) and text[num.start - 1] == "$"
+    return 1.0 if english else 1e-3
+
+
+def _weak(text: str, num: _Num, end: int) -> bool:
+    """A Hangul numeral that may be a word: 이유로 (a reason), 만원 (packed), 조원동 (a name),
+    구조엔 (구조에는). One syllable, or a number before 엔, is money only with evidence."""
+    if not num.hangul:
+        return False
+    if num.end - num.start > 1 and not text.endswith("엔", num.start, end):
+        return False
+    if text[num.start] in "십백천만" and text[num.end].isspace():
+        return False  # "만 원": spaced as Korean spells an amount; "이 원화" is "this won"
+    return not (
+        _KO_MONEY_BEFORE.search(text, max(0, num.start - 8), num.start)
+        or _KO_MONEY_AFTER.match(text, end)
+        or _QUAL_AFTER.match(text, end)
+        or not (text[: num.start].strip() or text[end:].strip())  # the text is the amount
+    )
+
+
+def _year(text: str, num: _Num) -> bool:
+    """ "2016년", "in 2020": a date, never the end of a money range."""
+    return (
+        _YEAR.fullmatch(text, num.start, num.end) is not None
+        or _YEAR_AFTER.match(text, num.end) is not None
+    )
 
 
 def _constant_dollars(text: str, num: _Num) -> bool:
@@ -816,6 +880,8 @@ def _before(text: str, start: int) -> str:
 def _is_change(text: str, left: _Money | _Num, right: _Money | _Num, join: re.Match[str]) -> bool:
     """ "cut from X to Y" and "X에서 Y로 늘렸다" are two figures, not a range."""
     if join.group("eso"):
+        if _KO_EARLIER.search(_before(text, left.start)):
+            return True
         to = _KO_TO.match(text, right.end)
         return to is not None and _KO_CHANGE_VERB.match(text, to.end()) is not None
     if join.group("to") and join.group("to").lower() == "to":
@@ -848,7 +914,7 @@ def _join_ranges(text: str, items: list[_Money | _Num]) -> list[_Money]:
                 out.append(joined)
                 i += 2
                 continue
-        if isinstance(left, _Money):
+        if isinstance(left, _Money) and not left.weak:
             out.append(left)
         i += 1
     return out

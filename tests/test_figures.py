@@ -453,6 +453,184 @@ def test_plausible_amounts_are_not_flagged() -> None:
     check("9천조 원 투자", [Want("9천조 원", 9e15, currency="KRW")])
 
 
+# --- Hangul numerals need evidence -----------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "노조는 임금 체불을 이유로 파업에 들어갔다",  # 이 + 유로
+        "출근길 만원 버스에 시달렸다",  # 만원: packed full
+        "회사는 사원 이원화 제도를 도입했다",  # 이 + 원화
+        "조원동 전 경제수석이 법정에 섰다",  # a name
+        "이 원화 약세가 수출을 도왔다",  # 이: "this"
+        "이 달러 강세는 오래가지 않는다",
+        "이런 구조엔 한계가 있다",  # 구조 + 엔 (에는)
+        "이천엔 밤새 비가 내렸다",  # a city + 엔 (에는)
+    ],
+)
+def test_hangul_numeral_glued_into_a_word_is_not_money(text: str) -> None:
+    assert extract(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "fig", "value", "currency"),
+    [
+        ("입장료는 만원이다", "만원", 10000, "KRW"),  # a money noun before it
+        ("단돈 천원에 팔았다", "천원", 1000, "KRW"),
+        ("총 만불을 모았다", "만불", 10000, "USD"),
+        ("백원짜리 동전을 넣었다", "백원", 100, "KRW"),  # a money word after it
+        ("만 원을 냈다", "만 원", 10000, "KRW"),  # a unit spaced as Korean spells amounts
+        ("오만 원을 냈다", "오만 원", 50000, "KRW"),  # more than one syllable
+        ("만원", "만원", 10000, "KRW"),  # the whole text is the amount
+        ("가격은 이천엔이다", "이천엔", 2000, "JPY"),
+    ],
+)
+def test_hangul_numeral_with_evidence_is_money(
+    text: str, fig: str, value: float, currency: str
+) -> None:
+    check(text, [Want(fig, value, currency=currency)])
+
+
+def test_hangul_numeral_with_a_qualifier_is_money() -> None:
+    check("회비는 만원 이하", [Want("만원", 10000, currency="KRW", qualifier="at_most")])
+
+
+def test_hangul_numeral_in_a_range_is_money() -> None:
+    check("입장권은 십달러~이십달러", [Want("십달러~이십달러", 10, 20)])
+
+
+# --- Abbreviated scales and cents ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "value", "currency"),
+    [
+        ("$66 bln", 66 * B, "USD"),
+        ("US$1.2 bln", 1.2 * B, "USD"),
+        ("66 bln dollars", 66 * B, "USD"),
+        ("$3 mln", 3 * M, "USD"),
+        ("$2 trln", 2 * T, "USD"),
+        ("$4 bil", 4 * B, "USD"),
+        ("$3 mil", 3 * M, "USD"),
+        ("€40 mln", 40 * M, "EUR"),
+        # "mil" is a thousand in Portuguese and Spanish, which space the symbol or name after
+        ("R$ 5 mil", 5 * K, "BRL"),
+        ("US$ 5 mil", 5 * K, "USD"),
+        ("20 mil euros", 20 * K, "EUR"),
+    ],
+)
+def test_abbreviated_scales(text: str, value: float, currency: str) -> None:
+    check(f"The fund agreed a {text} deal on Monday.", [Want(text, value, currency=currency)])
+
+
+def test_abbreviated_scale_without_currency_is_not_money() -> None:
+    assert extract("a coating 5 mil thick") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "fig", "value"),
+    [
+        ("Earnings rose to 50 cents a share.", "50 cents", 0.5),
+        ("Shares closed 1 cent lower.", "1 cent", 0.01),
+        ("주가는 99센트로 마감했다", "99센트", 0.99),
+        ("Stock fell to $1.50 on Friday.", "$1.50", 1.5),
+    ],
+)
+def test_cents(text: str, fig: str, value: float) -> None:
+    check(text, [Want(fig, value)])
+
+
+def test_cents_without_a_number_is_nothing() -> None:
+    assert extract("It costs a few cents more.") == []
+
+
+# --- Years are not range ends ----------------------------------------------------------------
+def test_year_with_nyeon_is_not_a_range_end() -> None:
+    check(
+        "평균 가격은 176유로에서 2016년까지 114유로로 떨어졌다",
+        [Want("176유로", 176, currency="EUR"), Want("114유로", 114, currency="EUR")],
+    )
+
+
+def test_bare_year_is_not_a_range_end() -> None:
+    check(
+        "Rent rose from $1,500 in 2020 to $2,400 this year.",
+        [Want("$1,500", 1500), Want("$2,400", 2400)],
+    )
+
+
+# --- Changes with a qualifier, and earlier values named as such --------------------------------
+@pytest.mark.parametrize(
+    ("text", "t1", "v1", "t2", "v2", "qualifier"),
+    [
+        (
+            "설비 투자를 기존 250억 달러에서 300억 달러 이상으로 확대하는 것이다",
+            "250억 달러",
+            250 * EOK,
+            "300억 달러",
+            300 * EOK,
+            "at_least",
+        ),
+        ("사업비를 당초 2조원에서 3조원 규모로 늘렸다", "2조원", 2 * JO, "3조원", 3 * JO, "exact"),
+        ("예산은 1조원에서 2조원 가량으로 늘어난다", "1조원", 1 * JO, "2조원", 2 * JO, "approx"),
+    ],
+)
+def test_korean_change_with_a_qualifier(
+    text: str, t1: str, v1: float, t2: str, v2: float, qualifier: str
+) -> None:
+    currency = "USD" if "달러" in t1 else "KRW"
+    check(
+        text,
+        [
+            Want(t1, v1, currency=currency, role="from"),
+            Want(t2, v2, currency=currency, qualifier=qualifier),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "기금은 종전 5천억원에서 7천억원으로 바뀌었다",
+        "펀드는 기존 5천억원에서 7천억원을 확대한다",
+    ],
+)
+def test_earlier_value_word_makes_a_change(text: str) -> None:
+    check(
+        text,
+        [
+            Want("5천억원", 5000 * EOK, currency="KRW", role="from"),
+            Want("7천억원", 7000 * EOK, currency="KRW"),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["5조원에서 7조원으로 늘어난 예산", "5조원에서 7조원으로 증액된 사업비"]
+)
+def test_korean_adjectival_change(text: str) -> None:
+    check(
+        text,
+        [Want("5조원", 5 * JO, currency="KRW", role="from"), Want("7조원", 7 * JO, currency="KRW")],
+    )
+
+
+def test_english_down_from_after_a_comma() -> None:
+    check(
+        "Capital spending will be $44 billion, down from $45 billion.",
+        [Want("$44 billion", 44 * B), Want("$45 billion", 45 * B, role="from")],
+    )
+
+
+# --- Forms seen in real reporting ------------------------------------------------------------
+def test_hanja_dollar_in_a_headline() -> None:
+    check("보조금 64억弗 받는다", [Want("64억弗", 64 * EOK)])
+
+
+def test_won_glued_to_garyang() -> None:
+    check(
+        "보조금이 2조4000억원가량 감소했다",
+        [Want("2조4000억원", 2.4 * JO, currency="KRW", qualifier="approx")],
+    )
+
+
 # --- Not money -------------------------------------------------------------------------------
 NOT_MONEY = [
     "Shares rose 13% in 2020.",
@@ -484,7 +662,6 @@ NOT_MONEY = [
     "The team won 3 games.",
     "He weighs 200 pounds.",
     "It costs 1,015 francs.",
-    "50 cents more per barrel",
     "470 pence a share",
     "10 dinars",
     "10만 루피",
