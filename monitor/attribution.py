@@ -1,26 +1,37 @@
-"""Stage Observation: which of a watch's claims each money figure of an article is about.
+"""Stage Observation: which of a watch's claims each money figure of an article states.
 
-Pure: no I/O. A figure is attributed to a claim when its sentence, or the article's
-title, names one of the claim's `about` entities, and its sentence names one of the
-claim's `topic` words (or restates one of the claim's known values, see below).
+Pure: no I/O. A figure is tied to a claim by its role, read from its own clause, never by
+the words that merely sit near it:
 
-Scoring, when a figure fits several claims; the highest score wins and a tie is
-ambiguous (recorded, never alerted):
+- **whose money** (the holder): the party the figure is attached to ("Samsung's $17
+  billion", "인텔(85억 달러)"), else the party nearest before it in its segment, else after
+  it, else before it in its sentence; a sentence that names no party takes the title's. A
+  party is a watch entity, or another name (a capitalised name in English: "Intel plans to
+  spend $100 billion" is Intel's money, not the article's Samsung's). It must be one of the
+  claim's `about` entities.
+- **what kind** (`monitor.roles.kind_of`: investment, target, raised, deal, valuation,
+  grant, ...): when the claim lists kinds (`kind:`), a figure of another kind is not tied,
+  and a figure whose kind cannot be read needs a topic word in its own segment.
+- **where**: when the claim lists places (`where:`), a figure whose segment, sentence or
+  title names only other places is not tied.
+- **how it relates** (`monitor.roles.relation_of`): a part of a total ("$12 billion in
+  cash", "each plant"), an increment ("an additional $100 billion", "20조원을 더") or a
+  yearly amount ("올해 민간 투자 60조 원") is never a claim's total. A comparison ("smaller
+  than the $7.86 billion Intel received") is its own segment, with its own holder.
+- **what about**: one of the claim's `topic` words in the figure's segment or sentence (or
+  anywhere in the article when the holder came from the title); an `unless` word in the
+  segment rules the claim out.
 
-- each of the claim's entities named in the sentence: 2; named only in the title: 1;
-- each of the claim's topic words in the figure's own clause: 3; elsewhere in the
-  sentence: 1. One sentence often carries figures of several claims ("5조~7조 달러가
-  필요한데, 1조 달러를 조달했으며"); the clause, cut at commas and at Korean and English
-  clause endings, tells which words go with which figure;
-- the figure lies within one of the claim's known values (tolerance included): 3, and this
-  also stands in for a topic word. Articles repeat a figure without repeating why it
-  matters ("그러나 9천조 달러는 ... 비현실적인 수치입니다"); and a figure that lies within a
-  known value can only ever be "unchanged", so this rule cannot raise a false alert.
+A known value is no evidence: a figure equal to a claim's value is tied on the same
+evidence as any other. "The $6.4 billion" restating an earlier figure of the same value
+takes that figure's role. When several claims fit, the strongest evidence wins; a tie is
+ambiguous (recorded, never alerted). Every decision carries its reasons in words
+(`Attribution.why`, `Attribution.rejected`), which `monitor explain` shows.
 
-Aliases and topic words: Latin ones match on word boundaries, with an optional plural or
-possessive ("fabs", "Nvidia's", not "fabulous"); short ones with a capital ("Arm", "US",
-"TSMC") match case-sensitively and take only a possessive, so "army" and "Arms" are not
-Arm. Hangul ones match at the start of a word with any ending, so particles attach
+Aliases, topic words and places: Latin ones match on word boundaries, with an optional
+plural or possessive ("fabs", "Nvidia's", not "fabulous"); short ones with a capital ("Arm",
+"US", "TSMC") match case-sensitively and take only a possessive, so "army" and "Arms" are
+not Arm. Hangul ones match at the start of a word with any ending, so particles attach
 ("알트먼은", "엔비디아의") but 한국 is not found inside 대한민국. A word inside a figure's own
 text ("9천 조달러" holds 조달) counts for nothing.
 """
@@ -29,17 +40,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Literal
 
-from monitor.diff import KnownValue, ToUsd, ecb_usd, known_values, matching_value
 from monitor.figures import Figure
+from monitor.roles import _COMPARISON, PLACES, Cue, kind_of, relation_of
 from monitor.rules import ClaimRule, Watch
-
-_IN_SENTENCE, _IN_TITLE = 2, 1
-_IN_CLAUSE, _ELSEWHERE = 3, 1
-_KNOWN_VALUE = 3
 
 _LATIN = re.compile(r"[A-Za-z0-9]")
 _HANGUL = re.compile(r"[가-힣]")
@@ -54,33 +61,180 @@ _ABBREVIATIONS = frozenset(
     | {"Gov", "Sen", "Rep", "Gen", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep"}
     | {"Sept", "Oct", "Nov", "Dec", "approx", "est"}
 )
-# A clause ends at a comma or semicolon, a dash, an English conjunction, or a Korean
-# connective ending: -는데/-ㄴ데, -지만, -며/-면서, and -고 after a verb stem.
+# A clause ends at a comma or semicolon, a colon, a dash, an ellipsis, an English conjunction,
+# or a Korean connective ending: -는데/-ㄴ데, -지만, -며/-면서, and -고 after a verb stem.
 _CLAUSE_END = re.compile(
-    r"[,;，](?=\s)|…|\s[—–-]\s|\s(?:and|but|while|whereas|although|though)\s"
+    r"[,;:，](?=\s)|…|\s[—–-]\s|[·‘“\"]|\s(?:and|but|while|whereas|although|though|after|as)\s"
     r"|(?<=[가-힣])(?:데|지만|며|면서|[하되있했였됐않이았었겠]고)(?=\s)"
 )
+# A capitalised name in English that is no watch entity: "Intel", "SK hynix", "Jim Keller".
+_NAME = re.compile(r"(?<![\w$])[A-Z][A-Za-z0-9&.\-]*(?:\s+(?:[A-Z][A-Za-z0-9&.\-]*|hynix|de|von))*")
+# Who reports a figure is not whose money it is: "according to Reuters", "CNBC said".
+_SOURCE_BEFORE = re.compile(
+    r"(?:according to|reported by|told|sources? (?:at|in))\s+(?:the\s+)?$", re.I
+)
+_SOURCE_AFTER = re.compile(
+    r"^\s*(?:reports?|reported|said|says|could not|did not|wrote|estimated|noted"
+    r"|에 따르면|는 전했|가 전했)",
+    re.I,
+)
+# The other side of a deal: "buy Arm from SoftBank".
+_COUNTERPARTY = re.compile(r"(?:\bfrom|\bto)\s+(?:the\s+)?$", re.I)
+_COUNTERPARTY_AFTER = re.compile(r"(?:에게|에|로부터|으로부터)(?=\s)")
+_NOT_NAMES = frozenset(
+    [
+        "The",
+        "A",
+        "An",
+        "In",
+        "On",
+        "At",
+        "It",
+        "Its",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "He",
+        "She",
+        "They",
+        "We",
+        "I",
+        "You",
+        "But",
+        "And",
+        "Or",
+        "As",
+        "By",
+        "For",
+        "With",
+        "From",
+        "To",
+        "According",
+        "After",
+        "Before",
+        "While",
+        "When",
+        "Under",
+        "Over",
+        "If",
+        "Last",
+        "Next",
+        "Such",
+        "Some",
+        "Most",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "AI",
+        "CEO",
+        "CFO",
+        "CTO",
+        "GPU",
+        "GPUs",
+        "CPU",
+        "CPUs",
+        "IPO",
+        "HBM",
+        "EV",
+        "GDP",
+        "FY",
+        "R&D",
+        "Buy",
+        "Sell",
+        "Hold",
+        "Overweight",
+        "Neutral",
+        "Chip",
+        "Chips",
+        "Act",
+        "Fund",
+        "Group",
+        "Holdings",
+        "Inc",
+        "Corp",
+        "Co",
+        "Ltd",
+        "Electronics",
+    ]
+)
+_AFTER_INITIAL_NAME = re.compile(
+    r"\s+(?:is|was|has|had|will|would|could|may|can|said|says|plans?|agreed|announced|kept|"
+    r"\w+ed|\w+s)\b"
+)
+_CONVERSION_AFTER = re.compile(r"\s?[(（][^()（）]{0,40}[)）]")
+
+HolderFrom = Literal["attached", "segment", "list", "sentence", "title", "none"]
+# A party named in a list ("삼성전자와 SK하이닉스 등 민간 기업이", "Samsung and SK hynix") holds
+# the money together with others: not the sole holder.
+_LISTED_AFTER = re.compile(r"\s*(?:와|과|및|등|,\s|\s?·\s?|\s+and\s|\s*&\s)")
+_LISTED_BEFORE = re.compile(r"(?:와|과|및|,|·|\band|&)\s*$")
+_KO_SUBJECT = re.compile(r"(?:은|는|이|가|도)(?=\s)")
+_POSSESSIVE = re.compile(r"(?:['’]s?|의)\s")
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """What a figure is, as read from its words; each part keeps the words it rests on."""
+
+    holder: str | None  # the party whose money it is, as written; None when none is named
+    entities: tuple[str, ...]  # the watch entities that party is (empty for another name)
+    holder_from: HolderFrom
+    kind: Cue | None
+    places: tuple[str, ...]  # place ids named where the figure is
+    relation: Cue | None
+    named: tuple[str, ...] = ()  # watch entities named in the figure's segment
+    in_sentence: tuple[str, ...] = ()  # watch entities named in its sentence
+    restates: int | None = None  # index of the earlier figure "the $6.4 billion" refers to
 
 
 @dataclass(frozen=True, slots=True)
 class Attribution:
-    """The claim a figure of an article is about; `claim` is None when claims tie."""
+    """The decision on one figure: the claim it states, or why none."""
 
     figure: Figure
     index: int  # index of the figure in the extract() list
-    claim: str | None  # claim id; None when ambiguous
-    candidates: tuple[str, ...]  # the tied claims when ambiguous (else (claim,))
+    claim: str | None  # claim id; None when ambiguous or tied to none
+    candidates: tuple[str, ...]  # the tied claims when ambiguous (else (claim,), or ())
     quote: str  # the sentence holding the figure, stripped
     score: int
+    role: Role | None = None  # None for a conversion, which follows its original
+    why: str = ""  # the evidence, in words
+    rejected: tuple[tuple[str, str], ...] = ()  # (claim id, why not) for every other claim
+
+    @property
+    def tied(self) -> bool:
+        """Whether the figure is tied to a claim, or ambiguous between several."""
+        return bool(self.candidates)
 
 
 @dataclass(frozen=True, slots=True)
 class _Terms:
-    """A watch's aliases and topic words compiled into one pattern."""
+    """A watch's aliases, topic words and place names compiled into one pattern."""
 
     pattern: re.Pattern[str]
     terms: tuple[str, ...]  # group gN of `pattern` matches terms[N]
     entities: Mapping[str, frozenset[str]]  # alias -> the entities it names
+    places: Mapping[str, frozenset[str]]  # place name -> the place ids it names
+
+
+_Mention = tuple[int, int, str]  # start, end, term (article offsets)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -101,98 +255,393 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return [(start, end) for start, end in stripped if start < end]
 
 
-def attribute(
-    watch: Watch,
-    title: str,
-    text: str,
-    figures: Sequence[Figure],
-    *,
-    on: date | None = None,
-    known: Mapping[str, Sequence[KnownValue]] | None = None,
-    to_usd: ToUsd = ecb_usd,
-) -> list[Attribution]:
-    """The claim each of `figures` (from `extract(text)`) is about; those fitting none are left out.
+def attribute(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> list[Attribution]:
+    """The figures of `figures` (from `extract(text)`) tied to a claim, or ambiguous between
+    several; the others are left out (`explain` keeps them, with the reasons)."""
+    return [a for a in explain(watch, title, text, figures) if a.tied]
 
-    `title` only supplies entities, so `text` may or may not start with it. `on` is the
-    day the article was published (default: each claim's `as_of`), `known` the known
-    values by claim id (default: the values stated in the rules). A figure that restates
-    another (`conversion_of`) is left out: its original is attributed.
+
+def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> list[Attribution]:
+    """The decision on every figure of `figures` (from `extract(text)`), with its reasons.
+
+    `title` supplies the parties of sentences that name none, so `text` may or may not
+    start with it. A figure that restates another (`conversion_of`) follows its original.
     """
-    if not figures or not watch.claims:
+    if not figures:
         return []
     terms = _compile(watch)
-    in_title = _entities(terms, _matches(terms, title, 0, ()))
     spans = sentences(text)
     masked = [(figure.start, figure.end) for figure in figures]
-    values = {
-        claim.id: known[claim.id] if known and claim.id in known else known_values(claim)
-        for claim in watch.claims
-    }
-    words_of: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
+    title_mentions = _matches(terms, title, 0, ())
+    title_entities = _entities(terms, title_mentions)
+    title_places = _places(terms, title_mentions)
+    everywhere = _matches(terms, text, 0, masked)
+    all_words = {term for _, _, term in everywhere}
+    article_places = _places(terms, everywhere)
+    sentence_mentions: dict[tuple[int, int], list[_Mention]] = {}
     out: list[Attribution] = []
+    roles: list[Role | None] = []
     for index, figure in enumerate(figures):
-        if figure.conversion_of is not None:
-            continue
         start, end = _sentence_of(spans, figure)
-        if (start, end) not in words_of:
-            words_of[start, end] = _matches(terms, text[start:end], start, masked)
-        words = words_of[start, end]
-        clause_start, clause_end = _clause_of(text, start, end, figure)
-        near = {term for s, e, term in words if clause_start <= s and e <= clause_end}
-        far = {term for _, _, term in words} - near
-        named = _entities(terms, words)
-        scores: dict[str, int] = {}
-        for claim in watch.claims:
-            restated = matching_value(
-                figure, on or claim.as_of, values[claim.id], claim.tolerance, to_usd
+        quote = text[start:end]
+        if figure.conversion_of is not None:
+            roles.append(None)
+            original = figures[figure.conversion_of].text
+            out.append(
+                Attribution(figure, index, None, (), quote, 0, None, f"a conversion of {original}")
             )
-            score = _score(claim, named, in_title, near, far, restated is not None)
+            continue
+        if (start, end) not in sentence_mentions:
+            sentence_mentions[start, end] = _matches(terms, text[start:end], start, masked)
+        mentions = sentence_mentions[start, end]
+        seg_start, seg_end, compared = _segment_of(text, start, end, figure)
+        role = _read_role(
+            terms,
+            text,
+            (start, end),
+            (seg_start, seg_end),
+            figure,
+            mentions,
+            title_entities,
+            title_places,
+            article_places,
+            masked,
+            compared,
+        )
+        restated = None if role.kind else _restated(figure, figures[:index], roles)
+        if restated is not None:
+            earlier = roles[restated]
+            if earlier is not None:
+                role = replace(earlier, restates=restated)
+        if role.relation is None and _listed(text, figure, figures):
+            role = replace(role, relation=Cue("part", "one of several amounts listed together"))
+        roles.append(role)
+        near = {t for s, e, t in mentions if seg_start <= s and e <= seg_end}
+        far = {t for _, _, t in mentions} - near
+        scores: dict[str, int] = {}
+        rejected: list[tuple[str, str]] = []
+        reasons: dict[str, str] = {}
+        for claim in watch.claims:
+            score, why = _judge(claim, role, near, far, all_words)
             if score:
                 scores[claim.id] = score
+                reasons[claim.id] = why
+            else:
+                rejected.append((claim.id, why))
         if not scores:
+            out.append(
+                Attribution(
+                    figure, index, None, (), quote, 0, role, "tied to no claim", tuple(rejected)
+                )
+            )
             continue
         best = max(scores.values())
         tied = tuple(claim for claim, score in scores.items() if score == best)
         winner = tied[0] if len(tied) == 1 else None
-        out.append(Attribution(figure, index, winner, tied, text[start:end], best))
+        why = (
+            reasons[tied[0]]
+            if winner
+            else f"ambiguous between {', '.join(tied)}, on equal evidence: {reasons[tied[0]]}"
+        )
+        rejected += [
+            (c, f"weaker evidence than {tied[0]}: {reasons[c]}") for c in scores if c not in tied
+        ]
+        out.append(
+            Attribution(figure, index, winner, tied, quote, best, role, why, tuple(rejected))
+        )
     return out
 
 
-def _score(
-    claim: ClaimRule,
-    named: set[str],
-    in_title: set[str],
-    near: set[str],
-    far: set[str],
-    restated: bool,
-) -> int:
-    """How strongly a figure belongs to `claim`; 0 when it does not (see the module doc).
+def _judge(
+    claim: ClaimRule, role: Role, near: set[str], far: set[str], article: set[str]
+) -> tuple[int, str]:
+    """How strongly a figure of `role` states `claim` (0: not at all), and why, in words.
 
-    `named`/`in_title`: entities in the figure's sentence and in the title; `near`/`far`:
-    terms in the figure's clause and elsewhere in its sentence; `restated`: the figure
-    lies within one of the claim's known values. A word of the claim's `unless` list in
-    the figure's clause rules the claim out ("a $6.4 billion grant" is not an investment).
+    `near`/`far`: terms in the figure's segment and elsewhere in its sentence; `article`:
+    every term of the article.
     """
-    entity = sum(
-        _IN_SENTENCE if e in named else _IN_TITLE if e in in_title else 0 for e in claim.about
+    holder = role.holder or "nobody named"
+    if role.relation and role.relation.value in ("part", "increment", "per_period"):
+        what = {
+            "part": "a part of a total",
+            "increment": "an increment",
+            "per_period": "an amount for one period",
+        }[role.relation.value]
+        return 0, f'{what} ("{role.relation.words}"), not a total'
+    about = set(claim.about)
+    kind = role.kind.value if role.kind else None
+    # A deal's price belongs to both sides: "SoftBank's $66 bln sale of Arm to Nvidia".
+    deal = kind == "deal" and len(about & set(role.in_sentence)) > 1
+    held_by = bool(set(role.entities) & about) or deal
+    named = set(role.named) & about
+    beside = bool(named) and (role.holder_from == "list" or not role.entities)
+    if not held_by and not beside:
+        if role.holder is None:
+            return 0, "names no party whose money it is"
+        return 0, f"is {holder}'s money, not {' or '.join(claim.about)}'s"
+    unless = near & set(claim.unless)
+    if unless:
+        return 0, f"its clause says {sorted(unless)[0]!r}, which rules this claim out"
+    if claim.where and role.places and not set(role.places) & set(claim.where):
+        return 0, f"is placed in {', '.join(role.places)}, not {', '.join(claim.where)}"
+    # A topic word inside a longer name counts ("반도체 메가 클러스터" holds 클러스터).
+    topic_near = _contained(claim.topic, near)
+    topic_far = _contained(claim.topic, far)
+    topic_article = (
+        _contained(claim.topic, article) if role.holder_from == "title" or kind else set()
     )
-    topic = sum(
-        _IN_CLAUSE if word in near else _ELSEWHERE if word in far else 0 for word in claim.topic
+    if claim.kind and kind is not None and kind not in claim.kind:
+        return (
+            0,
+            f'is {_a(kind)} ("{role.kind.words if role.kind else ""}"), '
+            f"not {' or '.join(claim.kind)}",
+        )
+    if claim.kind and kind is None and not (topic_near or topic_far):
+        return 0, "no word says what kind of money it is, and its sentence has no topic word"
+    topic = 3 if topic_near else 2 if topic_far else 1 if topic_article else 0
+    if not topic:
+        return 0, f"names none of the claim's topic words ({', '.join(claim.topic[:4])}, ...)"
+    held = {"attached": 3, "segment": 3, "list": 2, "sentence": 2, "title": 1, "none": 0}[
+        role.holder_from
+    ]
+    if not held_by:
+        held, holder = 1, f"{holder}, beside {'/'.join(sorted(set(role.named) & about))}"
+    word = sorted(topic_near or topic_far or topic_article)[0]
+    parts = [f"held by {holder} ({role.holder_from})"]
+    if kind:
+        parts.append(f'{kind} ("{role.kind.words if role.kind else ""}")')
+    if role.places:
+        parts.append(f"in {', '.join(role.places)}")
+    where = {3: "its clause", 2: "its sentence", 1: "the article"}[topic]
+    parts.append(f"topic {word!r} in {where}")
+    return held + topic + (3 if kind else 0), "; ".join(parts)
+
+
+def _contained(words: Sequence[str], found: set[str]) -> set[str]:
+    """The `words` found, alone or inside a longer term found."""
+    lowered = [term.lower() for term in found]
+    return {word for word in words if any(word.lower() in term for term in lowered)}
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _read_role(
+    terms: _Terms,
+    text: str,
+    sentence: tuple[int, int],
+    segment: tuple[int, int],
+    figure: Figure,
+    mentions: list[_Mention],
+    title_entities: set[str],
+    title_places: set[str],
+    article_places: set[str],
+    masked: Sequence[tuple[int, int]],
+    compared: bool,
+) -> Role:
+    """The role of `figure` from its segment, its sentence and the title (see module doc)."""
+    seg_start, seg_end = segment
+    parties = _parties(terms, text, sentence, mentions, masked)
+    holder, entities, holder_from = _holder(text, segment, sentence, figure, parties)
+    if holder_from == "none" and not parties and title_entities:
+        holder, entities, holder_from = (
+            "the title's " + "/".join(sorted(title_entities)),
+            tuple(sorted(title_entities)),
+            "title",
+        )
+    # A conversion right after the figure ("64억 달러(약 8조 원)의 보조금") is skipped, so the
+    # word after it reads as near.
+    after = _CONVERSION_AFTER.match(text, figure.end, seg_end)
+    rest = after.end() if after else figure.end
+    kind = kind_of(
+        text[seg_start : figure.end] + text[rest:seg_end],
+        figure.start - seg_start,
+        figure.end - seg_start,
     )
-    if not entity or not (topic or restated) or near.intersection(claim.unless):
-        return 0
-    return entity + topic + (_KNOWN_VALUE if restated else 0)
+    relation = relation_of(text[seg_start : figure.start], text[figure.end : seg_end])
+    if compared and relation is None:
+        relation = Cue("comparison", "than")
+    in_segment = [m for m in mentions if seg_start <= m[0] and m[1] <= seg_end]
+    places = (
+        _places(terms, in_segment) or _places(terms, mentions) or title_places or article_places
+    )
+    return Role(
+        holder,
+        entities,
+        holder_from,
+        kind,
+        tuple(sorted(places)),
+        relation,
+        tuple(sorted(_entities(terms, in_segment))),
+        tuple(sorted(_entities(terms, mentions))),
+    )
+
+
+def _parties(
+    terms: _Terms,
+    text: str,
+    sentence: tuple[int, int],
+    mentions: list[_Mention],
+    masked: Sequence[tuple[int, int]],
+) -> list[tuple[int, int, str, tuple[str, ...]]]:
+    """Every party named in the sentence: watch entities and other capitalised names."""
+    parties = [
+        (s, e, text[s:e], tuple(sorted(terms.entities.get(t, ()))))
+        for s, e, t in mentions
+        if t in terms.entities or (t in terms.places and _POSSESSIVE.match(text, e))
+    ]
+    taken = [(s, e) for s, e, _ in mentions]
+    start, end = sentence
+    for match in _NAME.finditer(text, start, end):
+        tokens = [
+            (match.start() + t.start(), match.start() + t.end(), t.group())
+            for t in re.finditer(r"\S+", match.group())
+        ]
+        while tokens and tokens[0][2].rstrip("'’s") in _NOT_NAMES:
+            tokens = tokens[1:]
+        while tokens and tokens[-1][2] in _NOT_NAMES:
+            tokens = tokens[:-1]
+        if not tokens:
+            continue
+        s, e = tokens[0][0], tokens[-1][1]
+        name = text[s:e]
+        if name in terms.places or any(s < te and ts < e for ts, te in (*taken, *masked)):
+            continue
+        initial = not text[start:s].strip()
+        if (
+            initial
+            and len(tokens) == 1
+            and not any(c.isupper() for c in name[1:])
+            and not _AFTER_INITIAL_NAME.match(text, e)
+            and not text.startswith(("'s", "’s"), e)
+        ):
+            continue  # "Chip supply may ...": a capital that only starts the sentence
+        parties.append((s, e, name, ()))
+    return sorted(parties)
+
+
+def _holder(
+    text: str,
+    segment: tuple[int, int],
+    sentence: tuple[int, int],
+    figure: Figure,
+    parties: list[tuple[int, int, str, tuple[str, ...]]],
+) -> tuple[str | None, tuple[str, ...], HolderFrom]:
+    """The party whose money `figure` is: attached to it, else nearest in its segment, else
+    nearest before it in its sentence."""
+    seg_start, seg_end = segment
+    parties = [
+        p
+        for p in parties
+        if not _SOURCE_BEFORE.search(text[max(0, p[0] - 30) : p[0]])
+        and not _SOURCE_AFTER.match(text, p[1])
+        and not _COUNTERPARTY.search(text[max(0, p[0] - 10) : p[0]])
+        and not _COUNTERPARTY_AFTER.match(text, p[1])
+    ]
+    for _, e, name, entities in parties:
+        if e > figure.start:
+            break
+        between = text[e : figure.start]
+        if re.fullmatch(r"(?:['’]s|의)?\s*(?:\(\s*|(?:약|about|some)\s*)?", between):
+            return name, entities, "attached"
+    before = [p for p in parties if seg_start <= p[0] and p[1] <= figure.start]
+    # Korean marks the subject ("삼성전자도 인텔과 TSMC에 이어 64억 달러의 보조금을"): it
+    # outranks a nearer party named in passing.
+    # English puts the subject first ("SoftBank acquired Arm in 2016 for £24.3 billion").
+    subjects = [p for p in before if _KO_SUBJECT.match(text, p[1])]
+    if not subjects and before and not _HANGUL.search(text, seg_start, figure.start):
+        subjects = before[:1]
+    before = subjects or before
+    after = [p for p in parties if figure.end <= p[0] and p[1] <= seg_end]
+    # Outside its segment, the sentence's subject: its first party.
+    earlier = [p for p in parties if sentence[0] <= p[0] and p[1] <= seg_start]
+    for chosen, found in (
+        (before[-1:], "segment"),
+        (after[:1], "segment"),
+        (earlier[:1], "sentence"),
+    ):
+        if chosen:
+            start, end, name, entities = chosen[0]
+            listed = _LISTED_AFTER.match(text, end) or _LISTED_BEFORE.search(text, 0, start)
+            return name, entities, "list" if listed else found  # type: ignore[return-value]
+    return None, (), "none"
+
+
+_LIST_GAP = re.compile(r"\s*(?:,|、|·|와|과|and)\s*")
+
+
+def _listed(text: str, figure: Figure, figures: Sequence[Figure]) -> bool:
+    """Whether `figure` stands in a list of amounts ("360조원, 122조원으로"): each is a part."""
+    return any(
+        other is not figure
+        and other.conversion_of is None
+        and (
+            (other.start >= figure.end and _LIST_GAP.fullmatch(text, figure.end, other.start))
+            or (other.end <= figure.start and _LIST_GAP.fullmatch(text, other.end, figure.start))
+        )
+        for other in figures
+    )
+
+
+def _restated(
+    figure: Figure, earlier: Sequence[Figure], roles: Sequence[Role | None]
+) -> int | None:
+    """The latest earlier figure of the same value, which `figure` restates ("The $6.4
+    billion further bolsters ...", "그러나 9천조 달러는 ..."), when its own words say nothing."""
+    return next(
+        (
+            n
+            for n in range(len(earlier) - 1, -1, -1)
+            if roles[n] is not None
+            and earlier[n].currency == figure.currency
+            and (earlier[n].low, earlier[n].high) == (figure.low, figure.high)
+        ),
+        None,
+    )
+
+
+def _segment_of(text: str, start: int, end: int, figure: Figure) -> tuple[int, int, bool]:
+    """The figure's clause, cut again at a comparison; True when the figure is the compared one.
+
+    English names the compared figure after the marker ("smaller than the $7.86 billion"),
+    Korean before it ("인텔의 85억 달러보다").
+    """
+    low, high = _clause_of(text, start, end, figure)
+    compared = False
+    for match in _COMPARISON.finditer(text, low, high):
+        korean = _HANGUL.match(match.group()) is not None
+        if match.end() <= figure.start and not korean:
+            low, compared = match.end(), True
+        elif match.start() >= figure.end:
+            if korean and not text[figure.end : match.start()].strip(" 를을이가의도"):
+                compared = True
+            elif korean:
+                # "9천조 달러는 전 세계 반도체 시장의 매출보다": what comes before 보다 is
+                # the other side; the figure keeps its own word.
+                space = text.find(" ", figure.end, match.start())
+                high = space if space != -1 else high
+            else:
+                high = match.start()
+            break
+    return low, high, compared
 
 
 @lru_cache(maxsize=64)
 def _compile_terms(
-    aliases: tuple[tuple[str, tuple[str, ...]], ...], topics: frozenset[str]
+    aliases: tuple[tuple[str, tuple[str, ...]], ...],
+    places: tuple[tuple[str, tuple[str, ...]], ...],
+    topics: frozenset[str],
 ) -> _Terms:
     entities: dict[str, set[str]] = {}
     for entity, names in aliases:
         for alias in names:
             entities.setdefault(alias, set()).add(entity)
-    terms = tuple(sorted({*entities, *topics}, key=lambda t: (-len(t), t)))
+    where: dict[str, set[str]] = {}
+    for place, names in places:
+        for name in (place, *names):
+            where.setdefault(name, set()).add(place)
+    terms = tuple(sorted({*entities, *where, *topics}, key=lambda t: (-len(t), t)))
     # Terms are grouped by the script they start with, behind one check of the character
     # before and the one at the position: most positions fail that and skip every term.
     by_script: dict[str, list[str]] = {"latin": [], "hangul": [], "other": []}
@@ -210,15 +659,20 @@ def _compile_terms(
         for script, alternatives in by_script.items()
         if alternatives
     )
-    frozen = {alias: frozenset(names) for alias, names in entities.items()}
-    return _Terms(re.compile(pattern), terms, frozen)
+    return _Terms(
+        re.compile(pattern),
+        terms,
+        {alias: frozenset(names) for alias, names in entities.items()},
+        {name: frozenset(ids) for name, ids in where.items()},
+    )
 
 
 def _compile(watch: Watch) -> _Terms:
     """The watch's compiled terms, cached by content so an edited rules file recompiles."""
     aliases = tuple((entity, tuple(names)) for entity, names in watch.entities.items())
+    places = {**PLACES, **{p: (*PLACES.get(p, ()), *names) for p, names in watch.places.items()}}
     topics = frozenset(word for claim in watch.claims for word in (*claim.topic, *claim.unless))
-    return _compile_terms(aliases, topics)
+    return _compile_terms(aliases, tuple(sorted(places.items())), topics)
 
 
 def _term_pattern(term: str) -> str:
@@ -248,8 +702,12 @@ def _matches(
     return found
 
 
-def _entities(terms: _Terms, words: list[tuple[int, int, str]]) -> set[str]:
+def _entities(terms: _Terms, words: list[_Mention]) -> set[str]:
     return {entity for _, _, term in words for entity in terms.entities.get(term, ())}
+
+
+def _places(terms: _Terms, words: list[_Mention]) -> set[str]:
+    return {place for _, _, term in words for place in terms.places.get(term, ())}
 
 
 def _is_abbreviation(text: str, period: int) -> bool:

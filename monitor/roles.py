@@ -1,8 +1,22 @@
-"""What a money figure is, read from its own clause: whose money, what kind, where, and how
-it relates to the figures around it. Placeholder vocabulary; the reader follows."""
+"""What a money figure is, read from its own clause: what kind of money, where, and how it
+relates to the figures around it (a part of a total, an increment, a comparison).
+
+Pure: no I/O. The vocabulary here is the product's, not a watch's: a claim says which kinds
+and places it is about (`kind:`, `where:`), and `monitor.attribution` matches figures to
+claims on the roles read here. Each reading keeps the words it rests on, so a person can be
+told why.
+
+Cues are read from the figure's segment (its clause, cut also at "than" and "보다"), nearest
+to the figure first. English puts the verb before the figure and the noun after ("invest $5
+billion", "a $5 billion grant"); Korean mostly after ("5조 원을 투자", "보조금 64억 달러"), so
+both sides count, and a longer cue beats a shorter one inside it ("투자를 유치" is money
+raised, not an investment).
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Literal, get_args
 
 Kind = Literal[
@@ -127,3 +141,286 @@ PLACES: dict[str, tuple[str, ...]] = {
     "MX": ("Mexico", "멕시코"),
     "CA": ("Canada", "Canadian", "캐나다"),
 }
+
+
+Relation = Literal["part", "increment", "comparison", "per_period"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A role read from the words of a figure's segment."""
+
+    value: str  # the kind or relation
+    words: str  # the words it rests on, as written
+
+
+def _cues(table: dict[str, list[str]]) -> tuple[re.Pattern[str], dict[str, str]]:
+    """One pattern for every cue of `table` (value -> regexes), longest alternatives first."""
+    owner: dict[str, str] = {}
+    parts = []
+    for n, (value, regexes) in enumerate(table.items()):
+        name = f"c{n}"
+        owner[name] = value
+        parts.append(f"(?P<{name}>{'|'.join(regexes)})")
+    return re.compile("|".join(parts), re.IGNORECASE), owner
+
+
+# Order matters where cues overlap: earlier kinds are tried first at the same position.
+_KIND_CUES: dict[str, list[str]] = {
+    "target": [
+        r"\b(?:to|would|will|could|hopes? to|aims? to|plans? to|seeks? to|trying to|looking to)"
+        r"\s+raise\b",
+        r"\bseek(?:s|ing)?\b",
+        r"\bsought\b",
+        r"\bneed(?:s|ed)?\b",
+        r"\brequir\w*",
+        r"\bgoal\b",
+        r"\bambition\w*",
+        r"\bfundraising target\b",
+        r"\bpitch\w*",
+        r"\braising\b",
+        r"\bin talks\b",
+        r"\baim(?:s|ing)? for\b",
+        r"\bwish\b",
+        r"필요",
+        r"목표",
+        r"모으(?:려|고|는|기)",
+        r"모금하려",
+        r"조달하려",
+        r"조달할",
+        r"유치하려",
+        r"투자받(?:기|으려)",
+        r"투자를 모으",
+        r"자금 조달이 필요",
+        r"구상",
+        r"모아",
+        r"펀딩",
+        r"추진",
+        r"마련하",
+    ],
+    "raised": [
+        r"\braised\b",
+        r"\braises\b",
+        r"\bsecured\b",
+        r"\bclosed\b",
+        r"\bcollected\b",
+        r"\bin (?:new )?funding\b",
+        r"\bfunding round\b",
+        r"유치했",
+        r"유치한",
+        r"투자를 유치",
+        r"투자 유치",
+        r"조달했",
+        r"조달한",
+        r"확보했",
+        r"모금했",
+        r"투자 모금",
+        r"투자받았",
+        r"모았",
+    ],
+    "valuation": [
+        r"\bvalu(?:e|es|ed|ing)\b(?:\s+\S+){0,3}?\s+at\b",
+        r"\bvaluation\b",
+        r"\bvalued\b",
+        r"\bmarket (?:cap|capitali[sz]ation|value)\b",
+        r"기업가치",
+        r"기업 가치",
+        r"가치",
+        r"시가총액",
+        r"시총",
+        r"평가",
+    ],
+    "grant": [
+        r"\bgrants?\b",
+        r"\bsubsid\w*",
+        r"\bawards?\b",
+        r"\bawarded\b",
+        r"\bincentives?\b",
+        r"\btax credits?\b",
+        r"\bCHIPS (?:Act )?funding\b",
+        r"\bdirect funding\b",
+        r"\bloans?\b",
+        r"보조금",
+        r"지원금",
+        r"세액공제",
+        r"인센티브",
+        r"대출",
+    ],
+    "deal": [
+        r"\bacqui\w+",
+        r"\bbuy(?:s|ing)?\b",
+        r"\bbought\b",
+        r"\bdeal\b",
+        r"\btakeover\b",
+        r"\bpurchase\w*",
+        r"\bsale\b",
+        r"\bbid\b",
+        r"\bmerger\b",
+        r"인수",
+        r"매각",
+        r"거래",
+        r"합병",
+    ],
+    "investment": [
+        r"\binvest\w*",
+        r"\bspend\w*",
+        r"\bspent\b",
+        r"\bcapex\b",
+        r"\bcapital expenditure\w*",
+        r"\bbuild\w*",
+        r"\bcommit\w*",
+        r"\bpledg\w*",
+        r"\bexpansion\b",
+        r"\bproject\b",
+        r"\bplans? totall?ing\b",
+        r"\bfactory\b",
+        r"\bplant\b",
+        r"\bfab\b",
+        r"투자",
+        r"투입",
+        r"예산",
+        r"\bbudget\w*",
+        r"들이",
+        r"건설",
+        r"짓",
+        r"설립",
+        r"증설",
+        r"쏟",
+    ],
+    "revenue": [r"\brevenues?\b", r"\bsales\b", r"\bturnover\b", r"매출", r"수익"],
+    "profit": [
+        r"\bprofits?\b",
+        r"\bearnings\b",
+        r"\bnet income\b",
+        r"\boperating income\b",
+        r"\blosses\b",
+        r"\bloss\b",
+        r"이익",
+        r"영업익",
+        r"순익",
+        r"적자",
+        r"흑자",
+    ],
+    "price": [
+        r"\bprice(?:d| target)?\b",
+        r"\bapiece\b",
+        r"\beach\b(?= chip)",
+        r"\bper (?:share|chip|unit)\b",
+        r"\bcosts?\b",
+        r"\bbreak-?up fee\b",
+        r"\bfee\b",
+        r"가격",
+        r"주식",
+        r"지분",
+        r"\bshares\b",
+        r"\bstake\b",
+        r"목표주가",
+        r"주가",
+        r"개당",
+        r"위약금",
+    ],
+    "market": [
+        r"\bmarket\b",
+        r"\bindustry\b",
+        r"\bforecast\w*",
+        r"\bGDP\b",
+        r"\beconom\w+",
+        r"시장",
+        r"전망",
+        r"생산 유발",
+        r"생산유발",
+        r"경제",
+    ],
+    "export": [r"\bexports?\b", r"수출"],
+    "fine": [r"\bfines?\b", r"\bfined\b", r"\bpenalt\w+", r"과징금", r"벌금"],
+}
+_KIND, _KIND_OF = _cues(_KIND_CUES)
+
+_RELATION_CUES: dict[str, list[str]] = {
+    "increment": [
+        r"\b(?:an? )?(?:additional|another|extra|further|more)\s*$",
+        r"^\s*(?:more|extra)\b",
+        r"추가(?:로|적으로|\s?투자|\s?자금)?\s*$",
+        r"^\S*\s?(?:을|를)?\s?더\b",
+        r"^\S*\s?(?:을|를)? 추가",
+    ],
+    "part": [
+        r"^\s*(?:in cash|in (?:\w+ )?stock|in shares|in equity|in debt)\b",
+        r"\b(?:each|per|every) (?:new )?(?:plant|fab|factory|site|phase|chip)\b.*$",
+        r"\binitial(?:ly)?\s*$",
+        r"\bfirst phase\b",
+        r"\bincluding\b",
+        r"\bincludes?\b",
+        r"\bearn-?out\b",
+        r"\bof which\b",
+        r"\bassigning\b",
+        r"\bshare of\b",
+        r"초기(?:\s?자금으로)?\s*$",
+        r"1차",
+        r"2차",
+        r"1단계",
+        r"각각",
+        r"이 중",
+        r"몫",
+        r"혼자",
+        r"나머지",
+        r"개당",
+    ],
+    "per_period": [
+        r"\b(?:this|each|every|per|a) (?:year|quarter|month)\b(?! later| ago| earlier| before)",
+        r"\bannual(?:ly)?\b",
+        r"\byearly\b",
+        r"\bin (?:the )?(?:first|second|third|fourth) quarter\b",
+        r"올해",
+        r"연간",
+        r"매년",
+        r"분기",
+        r"한 해",
+    ],
+}
+
+# The other side of a comparison: "far smaller than the $7.86 billion Intel received".
+_COMPARISON = re.compile(
+    r"\b(?:than|compared (?:with|to)|versus|vs\.?|unlike|dwarf\w*)\b|보다|대비|비해|넘는다|넘어",
+    re.IGNORECASE,
+)
+
+
+def kind_of(segment: str, at: int, end: int) -> Cue | None:
+    """The kind of money of the figure at `at:end` of `segment`: the nearest cue to it.
+
+    After the figure, a noun compound is read to its head, its last word ("33조 원 규모의
+    반도체 투자 지원금" is a grant, "a $6.4 billion CHIPS investment grant" too).
+    """
+    best: tuple[int, int, Cue] | None = None
+    matches = list(_KIND.finditer(segment))
+    heads = []
+    for match in matches:
+        if (
+            heads
+            and match.start() >= at
+            and re.fullmatch(r"\s?", segment[heads[-1].end() : match.start()])
+        ):
+            heads[-1] = match
+        else:
+            heads.append(match)
+    for match in heads:
+        name = match.lastgroup or ""
+        distance = match.start() - end if match.start() >= at else at - match.end()
+        # A cue right after the figure ("a $5 billion grant", "5조 원을 투자") outranks one
+        # as near before it: a noun or verb attached to the amount says what it is.
+        rank = (max(distance, 0) * 2 - (1 if match.start() >= at else 0), -len(match.group()))
+        if best is None or rank < best[:2]:
+            best = (*rank, Cue(_KIND_OF[name], match.group()))
+    return best[2] if best else None
+
+
+def relation_of(before: str, after: str) -> Cue | None:
+    """How a figure relates to others, from the words just `before` and `after` it."""
+    for relation, regexes in _RELATION_CUES.items():
+        for regex in regexes:
+            text = after[:24] if regex.startswith("^") else before[-60:]
+            match = re.search(regex, text, re.IGNORECASE)
+            if match:
+                return Cue(relation, match.group().strip())
+    return None
