@@ -22,11 +22,13 @@ FIELD_LIMIT = 2000
 URL_LIMIT = 3000
 BLOCK_LIMIT = 50
 _NOTIFICATION_QUOTE = 280  # a notification shows a line or two; the blocks carry the rest
+CATCH_UP_LISTED = 10  # changes a catch-up message shows; the others are counted
 
 EVENT_TYPES = MappingProxyType(
     {
         "change": "funding_figure_changed",
         "corroboration": "funding_figure_corroborated",
+        "catch_up": "funding_figures_catch_up",
         "feed_degraded": "feed_degraded",
         "feed_recovered": "feed_recovered",
     }
@@ -53,6 +55,8 @@ def render(
         return _change(key, payload, channel)
     if kind == "corroboration":
         return _corroboration(key, payload, channel, parent_ts)
+    if kind == "catch_up":
+        return _catch_up(key, payload, channel)
     if kind in ("feed_degraded", "feed_recovered"):
         return _feed_health(kind, key, payload, channel)
     raise ValueError(f"unknown alert kind {kind!r} (alert {key})")
@@ -77,7 +81,7 @@ def _change(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
     published_mrkdwn, published_plain = _when(p.get("published"))
     summary = (
         f"*{_escape(publisher)}* reports *{_escape(now)}* for {_escape(claim_title)}: "
-        f"{_meaning(pct, f'*{_escape(was)}*')}.\n"
+        f"{_meaning(pct, f'*{_escape(was)}*')}.{_baseline_note(p)}\n"
         "The monitor now counts this value as known: further reports of it will be "
         "threaded under this message."
     )
@@ -119,7 +123,12 @@ def _corroboration(
     now = _shown(p["reported"])
     # Outside a thread the reader does not see which claim it is about.
     about = "" if parent_ts else f"{p.get('claim_title') or p['claim']}: "
-    head = f"{about}Also reported by {publisher} ({now})"
+    also = (
+        "Reported earlier, before the alert's source,"
+        if p.get("published_earlier")
+        else "Also reported"
+    )
+    head = f"{about}{also} by {publisher} ({now})"
     body = f"*{_escape(head)}*" + (f"\n{_quote(p['quote'])}" if p.get("quote") else "")
     published_mrkdwn, _ = _when(p.get("published"))
     quote = _clip(p.get("quote") or "", _NOTIFICATION_QUOTE)
@@ -129,6 +138,69 @@ def _corroboration(
         blocks=[_section(body), _context(_article_line(p), published_mrkdwn)],
         metadata=_figure_metadata("corroboration", key, p),
         thread_ts=parent_ts,
+    )
+
+
+def _catch_up(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
+    """The changes a feed's backlog held for one claim, in one message instead of a burst."""
+    claim_title = p.get("claim_title") or p["claim"]
+    changes = p["changes"]
+    listed, more = changes[:CATCH_UP_LISTED], len(changes) - CATCH_UP_LISTED
+    reports = f"{len(changes)} report{'s' if len(changes) != 1 else ''}"
+    summary = (
+        f"Reading a feed for the first time, the monitor found *{reports}* of other values "
+        f"than those on record for {_escape(claim_title)}, published before it started. "
+        "They are known values now: later reports are compared with them."
+    )
+    blocks: list[dict[str, Any]] = [_header(f"Catch-up: {claim_title}"), _section(summary)]
+    blocks += [_section(_catch_up_line(change)) for change in listed]
+    if more > 0:
+        blocks.append(_context(f"and {more} more: `monitor history {_escape(p['claim'])}`"))
+    blocks.append(_context(f"Watch: {_escape(p.get('watch_title') or p['watch'])}"))
+    shown = ", ".join(_shown(c["reported"]) for c in listed) + (
+        f" and {more} more" if more > 0 else ""
+    )
+    return Message(
+        channel=channel,
+        text=_escape(
+            _clip(f"Catch-up: {claim_title}: {reports} published earlier: {shown}.", SECTION_LIMIT)
+        ),
+        blocks=blocks,
+        metadata={
+            "event_type": EVENT_TYPES["catch_up"],
+            "event_payload": {
+                "watch": p["watch"],
+                "claim": p["claim"],
+                "changes": [
+                    {
+                        "reported": _present(c["reported"], ("low", "high", "currency", "text")),
+                        "article_url": c.get("article_url") or "",
+                        "publisher": c.get("publisher") or "",
+                        "published": c.get("published") or "",
+                    }
+                    for c in changes
+                ],
+                "key": key,
+            },
+        },
+    )
+
+
+def _catch_up_line(change: Mapping[str, Any]) -> str:
+    """One change of a catch-up: the value, who published it and when, and the article."""
+    publisher = _escape(change.get("publisher") or "a news source")
+    when, _ = _when(change.get("published"))
+    return f"*{_escape(_shown(change['reported']))}*: {publisher}, {when}\n{_article_line(change)}"
+
+
+def _baseline_note(p: Mapping[str, Any]) -> str:
+    """Says so when nothing was on record yet when the article was published."""
+    as_of, published = p["previous"].get("as_of"), p.get("published")
+    if not as_of or not published or as_of <= published[:10]:
+        return ""
+    return (
+        f" Nothing was on record yet when it was published: compared with the value "
+        f"stated as of {_escape(as_of)}."
     )
 
 
@@ -177,7 +249,7 @@ def _figure_metadata(kind: str, key: str, p: Mapping[str, Any]) -> dict[str, Any
         "event_payload": {
             "watch": p["watch"],
             "claim": p["claim"],
-            "previous": _present(p["previous"], ("low", "high", "currency")),
+            "previous": _present(p["previous"], ("low", "high", "currency", "as_of")),
             "reported": _present(reported, ("low", "high", "currency", "text")),
             "usd": _present(p.get("usd") or {}, ("low", "high")),
             "article_url": p.get("article_url") or "",
@@ -185,6 +257,7 @@ def _figure_metadata(kind: str, key: str, p: Mapping[str, Any]) -> dict[str, Any
             "published": p.get("published") or "",
             "quote": _clip(p.get("quote") or "", SECTION_LIMIT),
             "key": key,
+            **({"published_earlier": True} if p.get("published_earlier") else {}),
         },
     }
 

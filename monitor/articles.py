@@ -6,6 +6,7 @@ always set. Only `full_text` does I/O, through the same `Fetcher` and its limits
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -46,6 +47,13 @@ class Article:
         """The title reduced to letters and digits, so syndicated copies compare equal."""
         folded = unicodedata.normalize("NFKC", self.title).casefold()
         return "".join(ch for ch in folded if ch.isalnum())
+
+    @property
+    def content_hash(self) -> str:
+        """What the feed says of the story (title and summary), hashed: an item edited in
+        place under the same URL hashes differently and is read again. The full text
+        fetched for `full_text` feeds is left out: pages change with every visit."""
+        return hashlib.sha256(f"{self.title}\n{self.summary}".encode()).hexdigest()
 
 
 def canonical_url(url: str) -> str:

@@ -9,7 +9,9 @@ message metadata before it is posted again. Targets that cannot read the channel
 
 Corroborations reply in their parent's thread, so with a threading target (the bot)
 a corroboration waits until its parent is sent; if the parent failed, or the target
-cannot thread, it is posted as a message of its own that names the claim.
+cannot thread, it is posted as a message of its own that names the claim. A change
+recorded by a catch-up (`store.CAUGHT_UP`) is never sent alone: its catch-up message
+is, and the change's corroborations reply in that message's thread.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sqlmodel import Session, col, select
 from monitor.alerts import render
 from monitor.errors import DeliveryError
 from monitor.notify.base import Message, Notifier
-from monitor.store import AlertRow, session, utcnow
+from monitor.store import CAUGHT_UP, AlertRow, session, utcnow
 
 log = logging.getLogger("monitor.delivery")
 
@@ -210,8 +212,8 @@ class _Run:
                 return None
             thread_ts = None
             if self.notifier.threads and alert.parent_id is not None:
-                parent = s.get(AlertRow, alert.parent_id)
-                if parent is not None and parent.status in ("pending", "sending"):
+                parent = _thread_parent(s, alert)
+                if parent is not None and parent.status in ("pending", "sending", CAUGHT_UP):
                     return None  # its thread does not exist yet
                 thread_ts = parent.ts if parent is not None else None
             now = utcnow()
@@ -310,10 +312,17 @@ def _find(notifier: Notifier, alert: AlertRow, thread_ts: str | None) -> str | N
 
 
 def _thread_of(s: Session, alert: AlertRow) -> str | None:
-    if alert.parent_id is None:
-        return None
-    parent = s.get(AlertRow, alert.parent_id)
+    parent = _thread_parent(s, alert)
     return parent.ts if parent is not None else None
+
+
+def _thread_parent(s: Session, alert: AlertRow) -> AlertRow | None:
+    """The message whose thread `alert` replies in: its parent, or, for a change that
+    went out in a catch-up message, that message."""
+    parent = s.get(AlertRow, alert.parent_id) if alert.parent_id is not None else None
+    if parent is not None and parent.status == CAUGHT_UP and parent.parent_id is not None:
+        return s.get(AlertRow, parent.parent_id)
+    return parent
 
 
 def _rows_updated(s: Session, statement: Update) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from monitor.currency import usd
@@ -37,6 +37,7 @@ class KnownValue:
     as_of: date
     text: str
     key: str | None = None  # the alert key when it came from an alert
+    published: datetime | None = None  # when the alert's article was published
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,18 +129,32 @@ def compare(
     return Verdict(outcome, matched, previous, change_pct, reported_usd)
 
 
-def value_key(watch: str, claim: str, figure: Figure, on: date) -> str:
-    """The idempotency key of a reported value: watch, claim, currency, ends to 2 digits.
+def known_at(known: Sequence[KnownValue], when: datetime) -> list[KnownValue]:
+    """The values of `known` a reader could have known at `when`, else the stated ones.
 
-    The same value reported by another outlet, feed, replica or after a restart gets the
-    same key, so it alerts once. `on` is deliberately not part of it: the same value
-    reported a day later is the same change. Amounts stay in the currency as written (a
-    mix-up too), so a suspected mix-up never shares a key with a genuine report.
+    A stated value counts from its `as_of` day, an alerted one from its article's
+    publication: a 2024 story is compared with what was on record in 2024, not with a
+    value reported since. When nothing was on record yet, the rules' stated values stand
+    in (their `as_of`, after the story, says so).
     """
-    del on  # see above: the day a value was reported does not make it another value
+    then = [
+        kv for kv in known if (kv.published <= when if kv.published else kv.as_of <= when.date())
+    ]
+    return then or [kv for kv in known if kv.key is None]
+
+
+def value_key(watch: str, claim: str, figure: Figure) -> str:
+    """The idempotency key of a reported value: watch, claim, currency and its exact ends.
+
+    Exact, not rounded: whether a report is the same value as an alerted one is decided
+    by the claim's tolerance (`compare`), and a rounded key would make two values that
+    tolerance tells apart ($156bn and $165bn) one alert. The same value reported by
+    another outlet, feed, replica or after a restart gets the same key, so it alerts
+    once. Amounts stay in the currency as written (a mix-up too), so a suspected mix-up
+    never shares a key with a genuine report.
+    """
     ends = _ends(figure)
-    low, high = min(ends), max(ends)
-    return f"{watch}/{claim}/{figure.currency}:{low:.1e}..{high:.1e}"
+    return f"{watch}/{claim}/{figure.currency}:{min(ends):.15g}..{max(ends):.15g}"
 
 
 def _as_meant(figure: Figure) -> Figure:

@@ -1,31 +1,50 @@
-"""Stage Observation -> Change: record what new articles say about a watch's claims.
+"""Stage Observation -> Change: record what new and edited articles say about a watch's claims.
 
 The worker (`monitor.poll`) hands over the articles a feed brought; this module stores
 them, ties their figures to claims (`monitor.attribution`), diffs each against the
-claim's known values (`monitor.diff`) and queues the alerts in the outbox. The deciding
-stays in those pure modules; here are the transactions and their statements.
+claim's values known when the article was published (`monitor.diff`) and queues the
+alerts in the outbox. The deciding stays in those pure modules; here are the
+transactions and their statements.
+
+Articles are decided oldest first, so the first publisher of a new value gets its alert;
+one published earlier than an alert's article but read later takes the credit over
+while that alert is unsent (`_earlier_report`). On a feed's first poll (`catch_up`) the
+changes are recorded as known values like any other but posted together, one catch-up
+message per claim (`_gather_catch_up`), not one alert each.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlmodel import Session
 
 from monitor import store
 from monitor.articles import Article
 from monitor.attribution import Attribution, attribute
 from monitor.currency import to_usd
-from monitor.diff import KnownValue, Verdict, compare, known_values, value_key
+from monitor.diff import (
+    KnownValue,
+    Verdict,
+    compare,
+    known_at,
+    known_values,
+    matching_value,
+    value_key,
+)
 from monitor.figures import Figure, extract
 from monitor.rules import ClaimRule, Rules, Watch
-from monitor.store import AlertRow, ArticleRow, ClaimRow, ObservationRow
+from monitor.store import CAUGHT_UP, AlertRow, ArticleRow, ClaimRow, ObservationRow
 
 SYNDICATION_WINDOW = timedelta(hours=48)
-WRITE_BATCH = 10  # new articles stored per transaction
+WRITE_BATCH = 10  # articles stored per transaction
+# What a report says and where: the parts of a payload that are one article's evidence.
+_EVIDENCE = ("reported", "usd", "article_url", "article_title", "publisher", "published", "quote")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,26 +52,60 @@ class Stored:
     """What one `store_articles` call recorded."""
 
     articles: int = 0  # new articles stored
-    alerts: int = 0  # alerts queued
+    reread: int = 0  # stored articles whose text had changed, read again
+    alerts: int = 0  # outbox rows queued (a catch-up's changes count in its messages)
     figures: int = 0  # figures tied to a claim (or to several, ambiguous)
 
 
+@dataclass(frozen=True, slots=True)
+class _Recording:
+    """One `store_articles` call: where its alerts go and whether it is a catch-up."""
+
+    watch: Watch
+    channel: str | None
+    catch_up: bool
+
+    @property
+    def status(self) -> str:
+        """The outbox status of the rows it makes: sent one by one, or in catch-up messages."""
+        return CAUGHT_UP if self.catch_up else "pending"
+
+    def claim(self, claim_id: str) -> ClaimRule:
+        return next(c for c in self.watch.claims if c.id == claim_id)
+
+
 def store_articles(
-    engine: Engine, watch: Watch, articles: list[Article], *, channel: str | None
+    engine: Engine,
+    watch: Watch,
+    articles: Iterable[Article],
+    *,
+    channel: str | None,
+    catch_up: bool = False,
+    reread: Collection[str] = (),
 ) -> Stored:
-    """Store the articles not yet known, then attribute and diff their figures.
+    """Store the articles not yet known, read again those whose text changed, and
+    attribute and diff their figures, oldest first.
 
     Reading and attributing figures needs no database, so it happens first; the writes
-    then go WRITE_BATCH articles to a transaction. `channel`: where alerts go
-    when the watch names none.
+    then go WRITE_BATCH articles to a transaction. `channel`: where alerts go when the
+    watch names none. `catch_up`: a feed's first poll, whose changes go into one
+    catch-up message per claim. `reread`: the URLs of articles the feed carried before
+    whose item changed; any other article already stored is left as it is (another
+    feed may carry the same story with another summary).
+
+    An edited article (same URL, another title or summary) has its observations
+    replaced by those of its new text: history shows what each stored article says
+    now, while whatever its earlier text alerted stays in the outbox, with its quote,
+    and stays a known value of its claim.
     """
+    rec = _Recording(watch, channel, catch_up)
     prepared = []
-    for article in articles:
+    for article in sorted(articles, key=lambda a: a.published):
         text = "\n".join(p for p in (article.title, article.summary, article.body) if p)
         figures = extract(text)
         found = attribute(watch, article.title, text, figures) if figures else []
         prepared.append((article, found))
-    stored = alerts = attributed = 0
+    stored = edited = alerts = attributed = 0
     # A few articles a transaction: SQLite has one writer at a time, and a long write
     # would keep the other polling threads waiting (a first poll brings 50 at once).
     for start in range(0, len(prepared), WRITE_BATCH):
@@ -63,20 +116,45 @@ def store_articles(
             for article, found in chunk:
                 if _syndicated_copy(article, alike):
                     continue
-                values = _article_values(article)
-                article_id = store.insert_ignore(s, ArticleRow, values, ["url"])
-                if article_id is None:
+                article_id = store.insert_ignore(s, ArticleRow, _article_values(article), ["url"])
+                if article_id is not None:
+                    alike.append(
+                        (article.title_key, article.publisher, article.published, article.url)
+                    )
+                    stored += 1
+                elif article.url in reread:
+                    article_id = _edited(s, watch, article)
+                    if article_id is None:
+                        continue
+                    edited += 1
+                else:
                     continue
-                alike.append((article.title_key, article.publisher, article.published, article.url))
-                stored += 1
                 if found and known is None:
                     known = _lock_known_values(s, watch)
                 for attribution in found:
-                    alerts += _observe(
-                        s, channel, watch, article, article_id, attribution, known or {}
-                    )
+                    alerts += _observe(s, rec, article, article_id, attribution, known or {})
                 attributed += len(found)
-    return Stored(stored, alerts, attributed)
+    if catch_up:
+        with store.session(engine) as s:
+            alerts += _gather_catch_up(s, rec)
+    return Stored(stored, edited, alerts, attributed)
+
+
+def _edited(s: Session, watch: Watch, article: Article) -> int | None:
+    """The id of the stored `article` when its text changed, made ready to be read again.
+
+    An article stored before texts were hashed takes its hash now, without a re-read:
+    nothing tells whether it changed, and reading it again could alert old news.
+    """
+    conn = s.connection()
+    article_id, digest = conn.execute(_VERSION, {"url": article.url}).one()
+    if digest == article.content_hash:
+        return None
+    conn.execute(_REWRITE, {**_article_values(article), "id": article_id})
+    if digest is None:
+        return None
+    conn.execute(_FORGET, {"article": article_id, "watch": watch.watch})
+    return int(article_id)
 
 
 def _lock_known_values(s: Session, watch: Watch) -> dict[str, list[KnownValue]]:
@@ -92,8 +170,11 @@ def _lock_known_values(s: Session, watch: Watch) -> dict[str, list[KnownValue]]:
         _ALERTED_VALUES, {"watch": watch.watch}
     ):
         if claim in alerted and None not in (low, high, currency, as_of):
-            text = json.loads(payload)["reported"]["text"]
-            alerted[claim].append(KnownValue(low, high, currency, as_of, text, key))
+            p = json.loads(payload)
+            published = datetime.fromisoformat(p["published"]) if p.get("published") else None
+            alerted[claim].append(
+                KnownValue(low, high, currency, as_of, p["reported"]["text"], key, published)
+            )
     return {c.id: known_values(c, alerted[c.id]) for c in watch.claims}
 
 
@@ -111,16 +192,34 @@ def _stored_alike(s: Session, articles: list[Article]) -> list[_Stored]:
     return [tuple(row) for row in s.connection().execute(_ALIKE, params)]  # type: ignore[misc]
 
 
-# The statements of storing articles, built once (see `_SUCCESS_UPDATE`).
+# The statements of storing articles, built once (see `poll._SUCCESS_UPDATE`).
 _ARTICLES = ArticleRow.__table__  # type: ignore[attr-defined]
 _ALERTS = AlertRow.__table__  # type: ignore[attr-defined]
 _CLAIMS = ClaimRow.__table__  # type: ignore[attr-defined]
+_OBSERVATIONS = ObservationRow.__table__  # type: ignore[attr-defined]
 _ALIKE = select(
     _ARTICLES.c.title_key, _ARTICLES.c.publisher, _ARTICLES.c.published, _ARTICLES.c.url
 ).where(
     _ARTICLES.c.title_key.in_(bindparam("keys", expanding=True)),
     _ARTICLES.c.publisher.in_(bindparam("publishers", expanding=True)),
     _ARTICLES.c.published.between(bindparam("earliest"), bindparam("latest")),
+)
+_VERSION = select(_ARTICLES.c.id, _ARTICLES.c.content_hash).where(
+    _ARTICLES.c.url == bindparam("url")
+)
+_REWRITE = (
+    _ARTICLES.update()
+    .where(_ARTICLES.c.id == bindparam("id"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in ("title", "title_key", "summary", "body", "content_hash", "fetched_at")
+        }
+    )
+)
+_FORGET = delete(_OBSERVATIONS).where(
+    _OBSERVATIONS.c.article_id == bindparam("article"),
+    _OBSERVATIONS.c.watch == bindparam("watch"),
 )
 _LOCK_CLAIMS = (
     select(_CLAIMS.c.id)
@@ -141,13 +240,41 @@ _ALERTED_VALUES = (
     .where(_ALERTS.c.watch == bindparam("watch"), _ALERTS.c.kind == "change")
     .order_by(_ALERTS.c.id)
 )
-_ALERT_BY_KEY = select(_ALERTS.c.id, _ALERTS.c.payload, _ALERTS.c.channel).where(
+_ALERT_BY_KEY = select(_ALERTS.c.id, _ALERTS.c.payload, _ALERTS.c.channel, _ALERTS.c.status).where(
     _ALERTS.c.key == bindparam("key")
 )
 _CORROBORATED = (
     _ALERTS.update()
     .where(_ALERTS.c.id == bindparam("parent"))
     .values(corroborations=_ALERTS.c.corroborations + 1)
+)
+# The evidence of a change that is still unsent, handed to an earlier report of its value.
+_RECREDIT = (
+    _ALERTS.update()
+    .where(_ALERTS.c.id == bindparam("alert"), _ALERTS.c.status == "pending")
+    .values(
+        {name: bindparam(name) for name in ("low", "high", "currency", "as_of", "payload")},
+    )
+)
+_DEMOTED = (
+    _OBSERVATIONS.update()
+    .where(_OBSERVATIONS.c.alert_id == bindparam("alert"), _OBSERVATIONS.c.outcome == "change")
+    .values(outcome="corroboration")
+)
+_CAUGHT_UP_CHANGES = (
+    select(_ALERTS.c.id, _ALERTS.c.claim, _ALERTS.c.key, _ALERTS.c.payload)
+    .where(
+        _ALERTS.c.watch == bindparam("watch"),
+        _ALERTS.c.kind == "change",
+        _ALERTS.c.status == CAUGHT_UP,
+        _ALERTS.c.parent_id.is_(None),
+    )
+    .order_by(_ALERTS.c.id)
+)
+_IN_MESSAGE = (
+    _ALERTS.update()
+    .where(_ALERTS.c.id.in_(bindparam("ids", expanding=True)))
+    .values(parent_id=bindparam("message"))
 )
 
 
@@ -170,6 +297,7 @@ def _article_values(article: Article) -> dict[str, object]:
         "title_key": article.title_key,
         "summary": article.summary,
         "body": article.body,
+        "content_hash": article.content_hash,
         "published": article.published,
         "publisher": article.publisher,
         "lang": article.lang,
@@ -180,17 +308,16 @@ def _article_values(article: Article) -> dict[str, object]:
 
 def _observe(
     s: Session,
-    channel: str | None,
-    watch: Watch,
+    rec: _Recording,
     article: Article,
     article_id: int,
     att: Attribution,
     known: dict[str, list[KnownValue]],
 ) -> int:
-    """Record one attributed figure; create its alert when it is a change. Alerts created."""
+    """Record one attributed figure; create its alert when it is a change. Rows queued."""
     figure, on = att.figure, article.published.date()
     values: dict[str, object] = {
-        "watch": watch.watch,
+        "watch": rec.watch.watch,
         "claim": att.claim,
         "candidates": ",".join(att.candidates) if att.claim is None else None,
         "article_id": article_id,
@@ -207,18 +334,24 @@ def _observe(
     values["usd_low"], values["usd_high"] = _usd(figure, on)
     if att.claim is None:
         return _insert_observation(s, values, "ambiguous")
-    claim = next(c for c in watch.claims if c.id == att.claim)
-    verdict = compare(figure, on, known[claim.id], claim.tolerance)
+    claim = rec.claim(att.claim)
+    everything = known[claim.id]
+    then = known_at(everything, article.published)
+    verdict = compare(figure, on, then, claim.tolerance)
     if verdict.outcome == "change":
-        key = value_key(watch.watch, claim.id, figure, on)
-        made = _change(s, channel, watch, claim, article, figure, verdict, values, key)
-        # The rest of this article compares against the value just alerted, too.
-        known[claim.id].append(
-            KnownValue(figure.low, figure.high, figure.currency, on, figure.text, key)
-        )
+        since = [kv for kv in everything if kv.key and kv not in then]
+        later = matching_value(figure, on, since, claim.tolerance)
+        if later is not None and later.key:
+            return _earlier_report(
+                s, rec, claim, article, figure, verdict, values, later, everything
+            )
+        key = value_key(rec.watch.watch, claim.id, figure)
+        made = _change(s, rec, claim, article, figure, verdict, values, key)
+        # The rest of this article, and later ones, compare against the value just alerted.
+        everything.append(_alerted_value(figure, article, key))
         return made
     if verdict.outcome == "unchanged" and verdict.matched and verdict.matched.key:
-        return _corroborate(s, watch, claim, article, verdict.matched.key, values)
+        return _corroborate(s, rec, claim, article, verdict.matched.key, values)
     return _insert_observation(s, values, verdict.outcome)
 
 
@@ -241,21 +374,31 @@ def _insert_observation(
     return 1 if outcome == "change" and alert_id else 0
 
 
+def _evidence(article: Article, values: Mapping[str, object]) -> dict[str, object]:
+    """What one article reports, and where: the `_EVIDENCE` of a payload."""
+    return {
+        "reported": {k: values[k] for k in ("low", "high", "currency", "text", "qualifier")},
+        "usd": {"low": values["usd_low"], "high": values["usd_high"]},
+        "article_url": article.url,
+        "article_title": article.title,
+        "publisher": article.publisher,
+        "published": article.published.isoformat(),
+        "quote": values["quote"],
+    }
+
+
 def _payload(
     watch: Watch,
     claim: ClaimRule,
     article: Article,
-    figure: Figure,
     verdict: Verdict,
+    values: Mapping[str, object],
     key: str,
-    quote: str,
 ) -> dict[str, object]:
+    """A change's payload. `previous.as_of` says when "was" was on record: after the
+    article when nothing was yet (`diff.known_at`)."""
     previous = verdict.previous
-    usd = (
-        {"low": verdict.usd[0], "high": verdict.usd[1]}
-        if verdict.usd
-        else {"low": None, "high": None}
-    )
+    usd = {"low": verdict.usd[0], "high": verdict.usd[1]} if verdict.usd else None
     return {
         "watch": watch.watch,
         "watch_title": watch.title,
@@ -266,29 +409,18 @@ def _payload(
             "high": previous.high,
             "currency": previous.currency,
             "text": previous.text,
+            "as_of": previous.as_of.isoformat(),
         },
-        "reported": {
-            "low": figure.low,
-            "high": figure.high,
-            "currency": figure.currency,
-            "text": figure.text,
-            "qualifier": figure.qualifier,
-        },
-        "usd": usd,
         "change_pct": verdict.change_pct,
-        "article_url": article.url,
-        "article_title": article.title,
-        "publisher": article.publisher,
-        "published": article.published.isoformat(),
-        "quote": quote,
+        **_evidence(article, values),
+        "usd": usd or {"low": None, "high": None},
         "key": key,
     }
 
 
 def _change(
     s: Session,
-    channel: str | None,
-    watch: Watch,
+    rec: _Recording,
     claim: ClaimRule,
     article: Article,
     figure: Figure,
@@ -299,64 +431,182 @@ def _change(
     alert = {
         "key": key,
         "kind": "change",
-        "watch": watch.watch,
+        "watch": rec.watch.watch,
         "claim": claim.id,
         "low": figure.low,
         "high": figure.high,
         "currency": figure.currency,
         "as_of": article.published.date(),
-        "payload": json.dumps(
-            _payload(watch, claim, article, figure, verdict, key, str(values["quote"])),
-            ensure_ascii=False,
-        ),
-        "channel": watch.slack.channel or channel,
+        "payload": _json(_payload(rec.watch, claim, article, verdict, values, key)),
+        "channel": rec.watch.slack.channel or rec.channel,
+        "status": rec.status,
     }
     alert_id = store.insert_ignore(s, AlertRow, alert, ["key"])
     if alert_id is None:  # another article or replica reported the same new value first
-        return _corroborate(s, watch, claim, article, key, values)
+        return _corroborate(s, rec, claim, article, key, values)
     return _insert_observation(s, values, "change", alert_id)
+
+
+def _earlier_report(
+    s: Session,
+    rec: _Recording,
+    claim: ClaimRule,
+    article: Article,
+    figure: Figure,
+    verdict: Verdict,
+    values: dict[str, object],
+    later: KnownValue,
+    known: list[KnownValue],
+) -> int:
+    """A new value, already alerted from an article published after this one.
+
+    The first publisher gets the credit. While that alert is unsent, its evidence
+    becomes this article's and its own article becomes a corroboration; once it is
+    sent, this article is a corroboration that says it was published earlier.
+    """
+    assert later.key is not None
+    conn = s.connection()
+    alert_id, payload_json, channel, status = conn.execute(_ALERT_BY_KEY, {"key": later.key}).one()
+    if status != "pending":
+        return _corroborate(s, rec, claim, article, later.key, values, earlier=True)
+    payload = _payload(rec.watch, claim, article, verdict, values, later.key)
+    done = conn.execute(
+        _RECREDIT,
+        {
+            "alert": alert_id,
+            "low": figure.low,
+            "high": figure.high,
+            "currency": figure.currency,
+            "as_of": article.published.date(),
+            "payload": _json(payload),
+        },
+    ).rowcount
+    if not done:  # taken to be sent meanwhile
+        return _corroborate(s, rec, claim, article, later.key, values, earlier=True)
+    conn.execute(_DEMOTED, {"alert": alert_id})
+    was = json.loads(payload_json)
+    evidence = {k: was[k] for k in _EVIDENCE}
+    made = _reply(s, rec, claim, alert_id, channel, payload, evidence, was["article_url"])
+    known[known.index(later)] = _alerted_value(figure, article, later.key)
+    _insert_observation(s, values, "change", alert_id)
+    return made
 
 
 def _corroborate(
     s: Session,
-    watch: Watch,
+    rec: _Recording,
     claim: ClaimRule,
     article: Article,
     parent_key: str,
     values: dict[str, object],
+    *,
+    earlier: bool = False,
 ) -> int:
-    """A later report of an alerted value: count it, and queue a reply in the alert's thread."""
+    """A report of an alerted value: count it, and queue a reply in the alert's thread.
+
+    `earlier`: the report was published before the alert's own article, which was sent
+    first; the reply says so (`published_earlier`).
+    """
     conn = s.connection()
-    parent_id, parent_json, channel = conn.execute(_ALERT_BY_KEY, {"key": parent_key}).one()
+    parent_id, parent_json, channel, _ = conn.execute(_ALERT_BY_KEY, {"key": parent_key}).one()
     parent_payload = json.loads(parent_json)
     if parent_payload["article_url"] == article.url:
         return _insert_observation(s, values, "change", parent_id)
-    key = f"{parent_key}|{article.url}"
-    payload = {
-        **parent_payload,
-        "reported": {**parent_payload["reported"], "text": values["text"]},
-        "article_url": article.url,
-        "article_title": article.title,
-        "publisher": article.publisher,
-        "published": article.published.isoformat(),
-        "quote": values["quote"],
-        "key": key,
-    }
+    evidence = _evidence(article, values) | ({"published_earlier": True} if earlier else {})
+    made = _reply(s, rec, claim, parent_id, channel, parent_payload, evidence, article.url)
+    _insert_observation(s, values, "corroboration", parent_id)
+    return made
+
+
+def _reply(
+    s: Session,
+    rec: _Recording,
+    claim: ClaimRule,
+    parent_id: int,
+    channel: str | None,
+    parent_payload: Mapping[str, Any],
+    evidence: Mapping[str, object],
+    article_url: str,
+) -> int:
+    """Queue a corroboration of the alert `parent_id` with one article's `evidence`;
+    1 if queued, 0 if that article already corroborates it."""
+    key = f"{parent_payload['key']}|{article_url}"
     reply = {
         "key": key,
         "kind": "corroboration",
-        "watch": watch.watch,
+        "watch": rec.watch.watch,
         "claim": claim.id,
         "parent_id": parent_id,
-        "payload": json.dumps(payload, ensure_ascii=False),
+        "payload": _json({**parent_payload, **evidence, "key": key}),
         "channel": channel,
+        "status": rec.status,
     }
+    if store.insert_ignore(s, AlertRow, reply, ["key"]) is None:
+        return 0
+    s.connection().execute(_CORROBORATED, {"parent": parent_id})
+    return 1
+
+
+def _gather_catch_up(s: Session, rec: _Recording) -> int:
+    """Queue one catch-up message per claim for the watch's changes a catch-up recorded.
+
+    Run at the end of a feed's first poll, under the claims lock: changes recorded by an
+    interrupted first poll, or by another feed's first poll meanwhile, are gathered too,
+    and each change goes into exactly one message. Returns the messages queued.
+    """
+    conn = s.connection()
+    conn.execute(_LOCK_CLAIMS, {"watch": rec.watch.watch}).all()
+    by_claim: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
+    for alert_id, claim, key, payload in conn.execute(
+        _CAUGHT_UP_CHANGES, {"watch": rec.watch.watch}
+    ):
+        by_claim.setdefault(claim, []).append((alert_id, key, json.loads(payload)))
     made = 0
-    if store.insert_ignore(s, AlertRow, reply, ["key"]) is not None:
-        conn.execute(_CORROBORATED, {"parent": parent_id})
-        made = 1
-    _insert_observation(s, values, "corroboration", parent_id)
+    for claim_id, changes in by_claim.items():
+        key = f"{changes[0][1]}|catch-up"
+        claim = next((c for c in rec.watch.claims if c.id == claim_id), None)
+        payload = {
+            "watch": rec.watch.watch,
+            "watch_title": rec.watch.title,
+            "claim": claim_id,
+            "claim_title": claim.name if claim else claim_id,
+            "changes": [
+                {
+                    "reported": {k: p["reported"][k] for k in ("low", "high", "currency", "text")},
+                    "article_url": p["article_url"],
+                    "article_title": p.get("article_title"),
+                    "publisher": p["publisher"],
+                    "published": p["published"],
+                }
+                for _, _, p in sorted(changes, key=lambda c: c[2]["published"])
+            ],
+            "key": key,
+        }
+        message = {
+            "key": key,
+            "kind": "catch_up",
+            "watch": rec.watch.watch,
+            "claim": claim_id,
+            "payload": _json(payload),
+            "channel": rec.watch.slack.channel or rec.channel,
+        }
+        message_id = store.insert_ignore(s, AlertRow, message, ["key"])
+        if message_id is not None:
+            conn.execute(_IN_MESSAGE, {"ids": [c[0] for c in changes], "message": message_id})
+            made += 1
     return made
+
+
+def _alerted_value(figure: Figure, article: Article, key: str) -> KnownValue:
+    """The known value an alert of `figure`, reported in `article`, makes."""
+    on = article.published.date()
+    return KnownValue(
+        figure.low, figure.high, figure.currency, on, figure.text, key, article.published
+    )
+
+
+def _json(payload: Mapping[str, object]) -> str:
+    return json.dumps(payload, ensure_ascii=False)
 
 
 def sync_claims(engine: Engine, rules: Rules) -> None:

@@ -152,6 +152,12 @@ def quick_ids(body: bytes) -> list[str] | None:
     return None if items is None else [item.id for item in items]
 
 
+def item_digest(body: bytes, item: QuickItem) -> str:
+    """A hash of the item's bytes: when it differs from the last poll's, the item was
+    edited (or only reordered inside), and is parsed again to tell."""
+    return hashlib.blake2b(body[item.start : item.end], digest_size=12).hexdigest()
+
+
 def only_items(body: bytes, items: list[QuickItem], keep: list[QuickItem]) -> bytes:
     """The document with only the `keep` items of its `items`: the same feed, less to parse."""
     head, tail = body[: items[0].start], body[items[-1].end :]

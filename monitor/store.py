@@ -36,7 +36,9 @@ class FeedState(SQLModel, table=True):
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
-    seen_ids: str | None = None  # JSON list of the item ids in the last document processed
+    # JSON object: each item id of the last document processed -> a hash of the item's
+    # bytes (`parse.item_digest`), or null when unknown (a feed the regex scan cannot read)
+    seen_ids: str | None = None
     last_poll_at: datetime | None = None
     last_status: int | None = None  # HTTP status of the last poll
     last_result: str | None = None  # new | unchanged | not_modified | failed
@@ -63,6 +65,7 @@ class ArticleRow(SQLModel, table=True):
     title_key: str
     summary: str = ""
     body: str | None = None
+    content_hash: str | None = None  # `Article.content_hash`; None when stored before 0003
     published: datetime = Field(index=True)
     publisher: str = Field(index=True)
     lang: str
@@ -112,6 +115,11 @@ class ObservationRow(SQLModel, table=True):
     observed_at: datetime = Field(default_factory=utcnow)
 
 
+# The outbox status of what a catch-up records: kept as an alert (a known value, a
+# corroboration), never posted on its own; its catch-up message is.
+CAUGHT_UP = "caught_up"
+
+
 class AlertRow(SQLModel, table=True):
     """The outbox: one row per message to deliver, sent in id order, exactly once."""
 
@@ -121,17 +129,19 @@ class AlertRow(SQLModel, table=True):
     __table_args__ = (Index("ix_alert_watch_kind", "watch", "kind"),)
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)  # idempotency key, also in the Slack message metadata
-    kind: str  # change | corroboration | feed_degraded | feed_recovered
+    kind: str  # change | corroboration | catch_up | feed_degraded | feed_recovered
     watch: str = Field(index=True)
     claim: str | None = Field(default=None, index=True)
-    parent_id: int | None = Field(default=None, foreign_key="alert.id")  # thread of a corroboration
+    # A corroboration's change (its thread); a caught-up change's catch-up message.
+    parent_id: int | None = Field(default=None, foreign_key="alert.id")
     low: float | None = None  # the reported value, which becomes a known value of the claim
     high: float | None = None
     currency: str | None = None
     as_of: date | None = None
     payload: str  # JSON: everything the message shows
     channel: str | None = None
-    status: str = Field(default="pending", index=True)  # pending | sending | sent | failed
+    # pending | sending | sent | failed; caught_up: recorded by a catch-up, never sent alone
+    status: str = Field(default="pending", index=True)
     attempts: int = 0
     last_error: str | None = None
     next_attempt_at: datetime | None = None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.diff import KnownValue, compare, ecb_usd, known_values, value_key
+from monitor.diff import KnownValue, compare, ecb_usd, known_at, known_values, value_key
 from monitor.figures import Figure
 from monitor.rules import ClaimRule
 
@@ -163,19 +163,20 @@ def test_an_alerted_value_is_no_change_the_second_time() -> None:
 
 
 def test_value_key_is_the_same_for_the_same_value() -> None:
-    key = value_key("w", "c", fig(7 * T, text="$7 trillion"), MAR)
+    key = value_key("w", "c", fig(7 * T, text="$7 trillion"))
     same = [
         Figure("7조 달러", 120, 125, 7 * T, 7 * T, "USD"),
-        fig(7.04 * T, text="$7.04 trillion"),
+        fig(7 * T, text="7,000,000,000,000 dollars"),
         fig(7 * T, qualifier="approx"),
     ]
-    assert [value_key("w", "c", f, FEB) for f in same] == [key] * len(same)
+    assert [value_key("w", "c", f) for f in same] == [key] * len(same)
 
 
 @pytest.mark.parametrize(
     "other",
     [
         pytest.param(("w", "c", fig(7.1 * T)), id="another value"),
+        pytest.param(("w", "c", fig(7.04 * T)), id="another value within the tolerance"),
         pytest.param(("w", "c", fig(7 * T, currency="KRW")), id="another currency"),
         pytest.param(("w", "d", fig(7 * T)), id="another claim"),
         pytest.param(("v", "c", fig(7 * T)), id="another watch"),
@@ -183,12 +184,21 @@ def test_value_key_is_the_same_for_the_same_value() -> None:
     ],
 )
 def test_value_key_differs(other: tuple[str, str, Figure]) -> None:
-    assert value_key(*other, MAR) != value_key("w", "c", fig(7 * T), MAR)
+    assert value_key(*other) != value_key("w", "c", fig(7 * T))
+
+
+def test_values_a_rounded_key_merged_are_told_apart_by_the_tolerance() -> None:
+    """$156bn and $165bn round to the same two digits but lie 5.5% apart (tolerance 5%)."""
+    b = 1e9
+    alerted = KnownValue(165 * b, 165 * b, "USD", FEB, "$165 billion", key="k165")
+    verdict = compare(fig(156 * b), MAR, [TARGET, alerted], 0.05, fake_usd)
+    assert verdict.outcome == "change"
+    assert value_key("w", "c", fig(156 * b)) != value_key("w", "c", fig(165 * b))
 
 
 def test_mixup_never_shares_a_key_with_the_value_it_likely_meant() -> None:
-    mixup = value_key("w", "c", fig(9e15, mixup="KRW"), MAR)
-    assert mixup != value_key("w", "c", fig(9e15, currency="KRW"), MAR)
+    mixup = value_key("w", "c", fig(9e15, mixup="KRW"))
+    assert mixup != value_key("w", "c", fig(9e15, currency="KRW"))
 
 
 _amounts = st.floats(min_value=1.0, max_value=1e16, allow_nan=False)
@@ -207,7 +217,7 @@ def test_value_key_ignores_where_and_how_it_was_written(
     amount: float, start: int, text: str
 ) -> None:
     written = Figure(text, start, start + len(text), amount, amount, "USD")
-    assert value_key("w", "c", written, MAR) == value_key("w", "c", fig(amount), FEB)
+    assert value_key("w", "c", written) == value_key("w", "c", fig(amount))
 
 
 def test_was_is_the_stated_value_not_a_nearer_mixup() -> None:
@@ -225,3 +235,29 @@ def test_was_is_the_latest_alerted_value_once_there_is_one() -> None:
     verdict = compare(fig(3 * T), MAR, [TARGET, ten, eight], 0.05, fake_usd)
     assert verdict.outcome == "change"
     assert verdict.previous == ten
+
+
+def _at(day: date, hour: int = 12) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def test_a_story_is_compared_with_the_values_known_when_it_was_published() -> None:
+    """A 2024 story is not compared with a value reported in 2026."""
+    later = KnownValue(9 * T, 9 * T, "USD", date(2026, 5, 1), "$9T", "k9", _at(date(2026, 5, 1)))
+    known = [TARGET, later]
+    then = known_at(known, _at(MAR))
+    assert then == [TARGET]
+    verdict = compare(fig(9 * T), MAR, then, 0.05, fake_usd)
+    assert (verdict.outcome, verdict.previous) == ("change", TARGET)
+    assert known_at(known, _at(date(2026, 6, 1))) == known
+
+
+def test_an_alerted_value_counts_from_its_articles_hour_not_its_day() -> None:
+    morning = KnownValue(8 * T, 8 * T, "USD", MAR, "$8T", "k8", _at(MAR, 15))
+    assert known_at([TARGET, morning], _at(MAR, 9)) == [TARGET]
+    assert known_at([TARGET, morning], _at(MAR, 16)) == [TARGET, morning]
+
+
+def test_before_anything_was_on_record_the_stated_values_stand_in() -> None:
+    also = KnownValue(9e15, 9e15, "KRW", FEB, "9천조 달러")
+    assert known_at([TARGET, also], _at(JAN)) == [TARGET, also]

@@ -50,6 +50,7 @@ claims:
     topic: [Texas, 텍사스]
     value: "$44 billion"
     as_of: 2024-04-15
+catch_up: {catch_up}
 """
 
 
@@ -62,11 +63,18 @@ def news_items(n: int, *, prefix: str = "story") -> list[Item]:
 
 
 def _context(
-    tmp_path: Path, engine: Engine, fetcher: Fetcher, urls: list[str], **kw: object
+    tmp_path: Path,
+    engine: Engine,
+    fetcher: Fetcher,
+    urls: list[str],
+    *,
+    catch_up: bool = True,
+    **kw: object,
 ) -> Context:
     feeds = "\n".join(f"  - url: {u}\n    every: 1m" for u in urls)
     path = tmp_path / "chips.yaml"
-    path.write_text(WATCH.format(feeds=feeds), encoding="utf-8")
+    text = WATCH.format(feeds=feeds, catch_up="on" if catch_up else "off")
+    path.write_text(text, encoding="utf-8")
     rules = load_rules(path)
     sync_claims(engine, rules)
     return Context(engine=engine, fetcher=fetcher, rules=rules, **kw)  # type: ignore[arg-type]
@@ -384,7 +392,8 @@ def test_a_new_figure_alerts_once_and_later_reports_corroborate(
     feed_server.route("/2", rss20([inside]))
     feed_server.route("/3", rss20([again]))
     urls = [feed_server.url(p) for p in ("/1", "/2", "/3")]
-    ctx = _context(tmp_path, engine, fetcher, urls)
+    # Each feed's first poll: alerted one by one, as a watch without catch-up does.
+    ctx = _context(tmp_path, engine, fetcher, urls, catch_up=False)
     for url in urls:
         poll_feed(ctx, url)
     alerts = _alerts(engine)
