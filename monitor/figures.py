@@ -543,8 +543,10 @@ _KO_CHANGE_VERB = re.compile(
     r"\s?(?:[가-힣]+\s){0,2}?(?:늘|줄|확대|축소|상향|하향|증액|감액|인상|인하|증가|감소|올렸|올린|올리|올려"
     r"|내렸|내린|내리|낮춰|낮췄|낮춘|낮추|높였|높인|높이|높여|불어|삭감|깎|조정|변경|바뀌|바꿔|바꿨|바꾸|바꾼)"
 )
+# "7조달러 규모(약 9331조원)", "(85억 달러·11조 8000억 원)", "(한화 약 6조8778억원)".
 _CONVERSION_JOIN = re.compile(
-    r"\s?(?:\(|,\s?or\s|,\s?또는\s)\s?(?:약|about|around|roughly|approximately|some|or\s)?\s?",
+    r"\s?(?:규모|수준)?(?:\(|·|,\s?or\s|,\s?또는\s)\s?(?:(?:한화|원화)(?:로|으로)?\s?)?"
+    r"(?:약|about|around|roughly|approximately|some|or\s)?\s?",
     re.IGNORECASE,
 )
 

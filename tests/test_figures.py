@@ -439,6 +439,25 @@ def test_conversion_after_or() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "first", "second", "qualifier"),
+    [
+        ("최대 5조달러 규모(6700조원)의 자금", "5조달러", "6700조원", "exact"),
+        ("지원액(5조달러·6700조원)은 컸다", "5조달러", "6700조원", "exact"),
+        ("보조금 5조달러(한화 약 6700조원)를 받는다", "5조달러", "6700조원", "approx"),
+        ("보조금 5조달러(원화로 6700조원)를 받는다", "5조달러", "6700조원", "exact"),
+    ],
+)
+def test_korean_conversion_forms(text: str, first: str, second: str, qualifier: str) -> None:
+    check(
+        text,
+        [
+            Want(first, 5 * JO, qualifier="at_most" if text.startswith("최대") else "exact"),
+            Want(second, 6700 * JO, currency="KRW", qualifier=qualifier, conversion_of=0),
+        ],
+    )
+
+
 def test_same_currency_in_parentheses_is_not_a_conversion() -> None:
     check("$5 billion ($4 billion net)", [Want("$5 billion", 5 * B), Want("$4 billion", 4 * B)])
 
