@@ -432,6 +432,83 @@ def history(
 
 
 @app.command()
+def explain(
+    url: Annotated[str, typer.Argument(help="The URL of a stored article.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Every money figure of a stored article: the claim it was tied to, or why none.
+
+    The figures are read again under the current rules; each outcome is the one recorded
+    when the article was stored ("not recorded" when the rules have changed since).
+    """
+    from monitor.articles import canonical_url
+    from monitor.attribution import explain as explain_figures
+    from monitor.figures import extract
+    from monitor.rules import load_rules
+    from monitor.store import ArticleRow, ObservationRow
+
+    settings = Settings()
+    with _friendly_errors():
+        rules = load_rules(settings.rules)
+    engine = _engine(settings)
+    with store.session(engine) as s:
+        article = s.exec(
+            select(ArticleRow).where(ArticleRow.url.in_({url, canonical_url(url)}))  # type: ignore[attr-defined]
+        ).first()
+        if article is None:
+            err.print(f"no stored article has the URL {url}", highlight=False, markup=False)
+            raise typer.Exit(1)
+        recorded = {
+            (o.watch, o.start): o
+            for o in s.exec(select(ObservationRow).where(ObservationRow.article_id == article.id))
+        }
+    feeds = rules.feeds()
+    watches = [feeds[article.feed_url][0]] if article.feed_url in feeds else rules.watches
+    text = "\n".join(p for p in (article.title, article.summary, article.body) if p)
+    figures = extract(text)
+    rows: list[dict[str, Any]] = []
+    for watch in watches:
+        for decision in explain_figures(watch, article.title, text, figures):
+            stored = recorded.get((watch.watch, decision.figure.start))
+            if decision.claim:
+                outcome = stored.outcome if stored else "not recorded"
+            elif decision.candidates:
+                outcome = "ambiguous"
+            else:
+                outcome = "not tied"
+            rows.append(
+                {
+                    "watch": watch.watch,
+                    "figure": decision.figure.text,
+                    "low": decision.figure.low,
+                    "high": decision.figure.high,
+                    "currency": decision.figure.currency,
+                    "claim": decision.claim,
+                    "candidates": list(decision.candidates),
+                    "outcome": outcome,
+                    "why": decision.why,
+                    "not": {claim: why for claim, why in decision.rejected},
+                    "quote": decision.quote,
+                }
+            )
+    if as_json:
+        _print_json({"url": article.url, "title": article.title, "figures": rows})
+        return
+    out.print(f"{article.title}\n{article.url}", highlight=False, markup=False)
+    if not rows:
+        out.print("No money figures in this article.", highlight=False)
+    for r in rows:
+        tied = r["claim"] or ", ".join(r["candidates"]) or "no claim"
+        out.print(
+            f"\n{r['figure']}: {r['outcome']} ({tied})\n  why: {r['why']}",
+            highlight=False,
+            markup=False,
+        )
+        for claim, why in r["not"].items():
+            out.print(f"  not {claim}: {why}", highlight=False, markup=False)
+
+
+@app.command()
 def alerts(as_json: JsonOption = False) -> None:
     """The outbox: every alert, pending, sent or failed, with the reason for each failure."""
     from monitor.store import AlertRow

@@ -394,7 +394,7 @@ def kind_of(segment: str, at: int, end: int) -> Cue | None:
     """
     best: tuple[int, int, Cue] | None = None
     matches = list(_KIND.finditer(segment))
-    heads = []
+    heads: list[re.Match[str]] = []
     for match in matches:
         if (
             heads
