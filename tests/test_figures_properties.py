@@ -73,7 +73,17 @@ def test_hangul_numerals(man: int, rest: int) -> None:
 
 
 scales = st.sampled_from(
-    [("trillion", 1e12), ("tn", 1e12), ("billion", 1e9), ("bn", 1e9), ("million", 1e6), ("m", 1e6)]
+    [
+        ("trillion", 1e12),
+        ("tn", 1e12),
+        ("trln", 1e12),
+        ("billion", 1e9),
+        ("bn", 1e9),
+        ("bln", 1e9),
+        ("million", 1e6),
+        ("mln", 1e6),
+        ("m", 1e6),
+    ]
 )
 amounts = st.decimals(min_value="0.1", max_value="999.9", places=1).map(str)
 
@@ -131,3 +141,22 @@ def test_any_text_gives_consistent_spans(text: str) -> None:
         assert text[f.start : f.end] == f.text
         assert 0 <= f.low <= f.high
         assert len(f.currency) == 3
+
+
+@given(st.integers(min_value=1, max_value=99), st.sampled_from([" cents", "센트", "¢"]))
+def test_cents(n: int, unit: str) -> None:
+    text = f"{n}{unit}"
+    figs = extract(f"The stock fell {text} on the day.")
+    assert [(f.text, f.currency) for f in figs] == [(text, "USD")]
+    assert figs[0].low == pytest.approx(n / 100, rel=1e-12)
+
+
+@given(
+    st.sampled_from("일이삼사오육칠팔구십백천만억조"),
+    st.sampled_from(["원", "원화", "달러", "유로", "엔", "불"]),
+    st.sampled_from(["제", "동", "장", "통", "존"]),
+)
+def test_one_numeral_syllable_glued_into_a_word_is_not_money(
+    numeral: str, unit: str, rest: str
+) -> None:
+    assert extract(f"그는 {numeral}{unit}{rest} 이야기를 했다") == []
