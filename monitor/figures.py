@@ -539,6 +539,7 @@ _KO_TO = re.compile(
 )
 # "기존 170억 달러에서 400억 달러": a value named as the earlier one starts a change.
 _KO_EARLIER = re.compile(r"(?<![가-힣])(?:기존|당초|종전|종래|애초)(?:의|에는)?\s?(?:약\s?)?\Z")
+_KO_NOW = re.compile(r"(?<![가-힣])(?:올해|금년|내년|현재|이번에)\s?\Z")
 _KO_CHANGE_VERB = re.compile(
     r"\s?(?:[가-힣]+\s){0,2}?(?:늘|줄|확대|축소|상향|하향|증액|감액|인상|인하|증가|감소|올렸|올린|올리|올려"
     r"|내렸|내린|내리|낮춰|낮췄|낮춘|낮추|높였|높인|높이|높여|불어|삭감|깎|조정|변경|바뀌|바꿔|바꿨|바꾸|바꾼)"
@@ -943,11 +944,21 @@ def _join(left: _Money | _Num, right: _Money | _Num) -> _Money | None:
 def _changes(text: str, found: list[_Money]) -> None:
     """Mark the earlier value of a change: "cut from $44bn to $37bn", "to $37bn from $44bn"."""
     for a, b in itertools.pairwise(found):
-        j = _RANGE_JOIN.fullmatch(text, a.end, b.start)
+        j = _RANGE_JOIN.fullmatch(text, a.end, _change_gap(text, a.end, b.start))
         if j is not None and _is_change(text, a, b, j):
             a.role = "from"
         elif _TO_FROM.fullmatch(text, a.end, b.start) or _DOWN_FROM.fullmatch(text, a.end, b.start):
             b.role = "from"
+
+
+def _change_gap(text: str, start: int, end: int) -> int:
+    """Where the join of a change ends: a qualifier or a time may come before the new value
+    ("from $44bn to about $37bn", "3조원에서 올해 약 4조원으로"), though not inside a range."""
+    if (q := _QUAL_BEFORE.search(text, start, end)) is not None:
+        end = q.start()
+    if (t := _KO_NOW.search(text, start, end)) is not None:
+        end = t.start()
+    return end
 
 
 def _qualify(text: str, m: _Money) -> None:

@@ -631,6 +631,36 @@ def test_korean_adjectival_change(text: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "t1", "t2", "qualifier"),
+    [
+        (
+            "Intel cut the plan from $40 billion to about $30 billion.",
+            "$40 billion",
+            "$30 billion",
+            "approx",
+        ),
+        (
+            "The fund grew from $40 billion to more than $30 billion.",
+            "$40 billion",
+            "$30 billion",
+            "at_least",
+        ),
+        ("지원금을 400억 달러에서 약 300억 달러로 줄였다", "400억 달러", "300억 달러", "approx"),
+        (
+            "예산은 지난해 400억 달러에서 올해 300억 달러로 줄었다",
+            "400억 달러",
+            "300억 달러",
+            "exact",
+        ),
+    ],
+)
+def test_change_with_a_qualifier_or_a_time_before_the_new_value(
+    text: str, t1: str, t2: str, qualifier: str
+) -> None:
+    check(text, [Want(t1, 40 * B, role="from"), Want(t2, 30 * B, qualifier=qualifier)])
+
+
 def test_english_down_from_after_a_comma() -> None:
     check(
         "Capital spending will be $44 billion, down from $45 billion.",
