@@ -201,7 +201,8 @@ class Role:
     relation: Cue | None
     named: tuple[str, ...] = ()  # watch entities named in the figure's segment
     in_sentence: tuple[str, ...] = ()  # watch entities named in its sentence
-    restates: int | None = None  # index of the earlier figure "the $6.4 billion" refers to
+    restates: int | None = None
+    sentence_kind: bool = False  # the kind was read from the sentence, not the segment  # index of the earlier figure "the $6.4 billion" refers to
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +309,11 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
             masked,
             compared,
         )
-        restated = None if role.kind else _restated(figure, figures[:index], roles)
+        # "The $6.4 billion ..." refers back whatever it says; a bare figure does when its
+        # own words say nothing ("그러나 9천조 달러는 ...").
+        definite = text[start : figure.start].strip() in ("The", "the", "This", "That")
+        weak = role.kind is None or role.sentence_kind
+        restated = _restated(figure, figures[:index], roles) if definite or weak else None
         if restated is not None:
             earlier = roles[restated]
             if earlier is not None:
@@ -371,7 +376,8 @@ def _judge(
     about = set(claim.about)
     kind = role.kind.value if role.kind else None
     # A deal's price belongs to both sides: "SoftBank's $66 bln sale of Arm to Nvidia".
-    deal = kind == "deal" and len(about & set(role.in_sentence)) > 1
+    sides = set(role.in_sentence) | (set(role.entities) if role.holder_from == "title" else set())
+    deal = kind == "deal" and len(about & sides) > 1
     held_by = bool(set(role.entities) & about) or deal
     named = set(role.named) & about
     beside = bool(named) and (role.holder_from == "list" or not role.entities)
@@ -444,7 +450,7 @@ def _read_role(
     seg_start, seg_end = segment
     parties = _parties(terms, text, sentence, mentions, masked)
     holder, entities, holder_from = _holder(text, segment, sentence, figure, parties)
-    if holder_from == "none" and not parties and title_entities:
+    if holder_from == "none" and title_entities:
         holder, entities, holder_from = (
             "the title's " + "/".join(sorted(title_entities)),
             tuple(sorted(title_entities)),
@@ -459,7 +465,15 @@ def _read_role(
         figure.start - seg_start,
         figure.end - seg_start,
     )
-    relation = relation_of(text[seg_start : figure.start], text[figure.end : seg_end])
+    # With no word of its own, the sentence's nearest says what kind it is, more weakly.
+    sentence_kind = kind is None
+    if sentence_kind:
+        kind = kind_of(
+            text[sentence[0] : sentence[1]], figure.start - sentence[0], figure.end - sentence[0]
+        )
+    relation = relation_of(
+        text[seg_start : figure.start], text[figure.end : seg_end], text[sentence[0] : figure.start]
+    )
     if compared and relation is None:
         relation = Cue("comparison", "than")
     in_segment = [m for m in mentions if seg_start <= m[0] and m[1] <= seg_end]
@@ -475,6 +489,7 @@ def _read_role(
         relation,
         tuple(sorted(_entities(terms, in_segment))),
         tuple(sorted(_entities(terms, mentions))),
+        sentence_kind=sentence_kind and kind is not None,
     )
 
 

@@ -150,7 +150,8 @@ def _edited(s: Session, watch: Watch, article: Article) -> int | None:
     article_id, digest = conn.execute(_VERSION, {"url": article.url}).one()
     if digest == article.content_hash:
         return None
-    conn.execute(_REWRITE, {**_article_values(article), "id": article_id})
+    values = _article_values(article)
+    conn.execute(_REWRITE, {"article": article_id, **{f"new_{k}": values[k] for k in _REWRITTEN}})
     if digest is None:
         return None
     conn.execute(_FORGET, {"article": article_id, "watch": watch.watch})
@@ -207,15 +208,11 @@ _ALIKE = select(
 _VERSION = select(_ARTICLES.c.id, _ARTICLES.c.content_hash).where(
     _ARTICLES.c.url == bindparam("url")
 )
+_REWRITTEN = ("title", "title_key", "summary", "body", "content_hash", "fetched_at")
 _REWRITE = (
     _ARTICLES.update()
-    .where(_ARTICLES.c.id == bindparam("id"))
-    .values(
-        {
-            name: bindparam(name)
-            for name in ("title", "title_key", "summary", "body", "content_hash", "fetched_at")
-        }
-    )
+    .where(_ARTICLES.c.id == bindparam("article"))
+    .values({name: bindparam(f"new_{name}") for name in _REWRITTEN})
 )
 _FORGET = delete(_OBSERVATIONS).where(
     _OBSERVATIONS.c.article_id == bindparam("article"),

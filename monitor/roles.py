@@ -222,6 +222,7 @@ _KIND_CUES: dict[str, list[str]] = {
         r"\bvalu(?:e|es|ed|ing)\b(?:\s+\S+){0,3}?\s+at\b",
         r"\bvaluation\b",
         r"\bvalued\b",
+        r"\bvalue (?:was|is|of|had|has)\b",
         r"\bmarket (?:cap|capitali[sz]ation|value)\b",
         r"기업가치",
         r"기업 가치",
@@ -241,6 +242,7 @@ _KIND_CUES: dict[str, list[str]] = {
         r"\bdirect funding\b",
         r"\bloans?\b",
         r"보조금",
+        r"지원(?:하|할|한|해|받)",
         r"지원금",
         r"세액공제",
         r"인센티브",
@@ -286,6 +288,7 @@ _KIND_CUES: dict[str, list[str]] = {
         r"설립",
         r"증설",
         r"쏟",
+        r"세우",
     ],
     "revenue": [r"\brevenues?\b", r"\bsales\b", r"\bturnover\b", r"매출", r"수익"],
     "profit": [
@@ -351,7 +354,7 @@ _RELATION_CUES: dict[str, list[str]] = {
         r"\bfirst phase\b",
         r"\bincluding\b",
         r"\bincludes?\b",
-        r"\bearn-?out\b",
+        r"^.{0,24}\bearn-?out\b",
         r"\bof which\b",
         r"\bassigning\b",
         r"\bshare of\b",
@@ -365,6 +368,7 @@ _RELATION_CUES: dict[str, list[str]] = {
         r"혼자",
         r"나머지",
         r"개당",
+        r"(?<=[가-힣])당\s*$",
     ],
     "per_period": [
         r"\b(?:this|each|every|per|a) (?:year|quarter|month)\b(?! later| ago| earlier| before)",
@@ -381,7 +385,8 @@ _RELATION_CUES: dict[str, list[str]] = {
 
 # The other side of a comparison: "far smaller than the $7.86 billion Intel received".
 _COMPARISON = re.compile(
-    r"\b(?:than|compared (?:with|to)|versus|vs\.?|unlike|dwarf\w*)\b|보다|대비|비해|넘는다|넘어",
+    r"(?<!more )(?<!less )(?<!rather )(?<!other )(?<!fewer )"
+    r"\b(?:than|compared (?:with|to)|versus|vs\.?|unlike|dwarf\w*)\b|보다|대비|비해",
     re.IGNORECASE,
 )
 
@@ -415,11 +420,17 @@ def kind_of(segment: str, at: int, end: int) -> Cue | None:
     return best[2] if best else None
 
 
-def relation_of(before: str, after: str) -> Cue | None:
-    """How a figure relates to others, from the words just `before` and `after` it."""
+def relation_of(before: str, after: str, sentence_before: str) -> Cue | None:
+    """How a figure relates to others, from the words just `before` and `after` it in its
+    segment; a period ("올해 ... 민간 투자 60조 원") may be named earlier in its sentence."""
     for relation, regexes in _RELATION_CUES.items():
         for regex in regexes:
-            text = after[:24] if regex.startswith("^") else before[-60:]
+            if regex.startswith("^"):
+                text = after[:40]
+            elif relation == "per_period":
+                text = sentence_before[-40:]
+            else:
+                text = before[-60:]
             match = re.search(regex, text, re.IGNORECASE)
             if match:
                 return Cue(relation, match.group().strip())
