@@ -319,3 +319,59 @@ def test_change_in_percent_reads_right(pct: float, shown: str) -> None:
         kind="change", key="k", payload={**CHANGE, "change_pct": pct}, channel="#c", parent_ts=None
     )
     assert shown in message.text
+
+
+def _catch_up(n: int) -> dict[str, Any]:
+    change = {
+        "reported": {"low": 8e12, "high": 8e12, "currency": "USD", "text": "$8 trillion"},
+        "article_url": "https://news.example/a?x=1&y=2",
+        "article_title": "Altman <b>wants</b> & more",
+        "publisher": "R&D <Wire>",
+        "published": "2024-07-01T09:00:00+00:00",
+    }
+    return {
+        "watch": "ai-chip-funding",
+        "watch_title": "AI chip supply-chain fundraising",
+        "claim": "chip-venture-target",
+        "claim_title": "Altman's AI-chip venture, money needed",
+        "changes": [
+            {**change, "reported": {**change["reported"], "low": v, "high": v}}
+            for v in ((8 + i) * 1e12 for i in range(n))
+        ],
+        "key": "ai-chip-funding/chip-venture-target/USD:8e12|catch-up",
+    }
+
+
+def test_a_catch_up_lists_some_changes_counts_the_rest_and_keeps_every_one_in_metadata() -> None:
+    payload = _catch_up(60)
+    message = render(kind="catch_up", key=payload["key"], payload=payload, channel="#c")
+    assert message.blocks[0]["text"]["text"] == "Catch-up: Altman's AI-chip venture, money needed"
+    assert len(message.blocks) <= BLOCK_LIMIT
+    texts = [b["text"]["text"] for b in message.blocks if b["type"] == "section"]
+    assert all(len(t) <= SECTION_LIMIT for t in texts)
+    assert "*60 reports*" in texts[0]
+    assert len([t for t in texts if "$" in t and "R&amp;D &lt;Wire&gt;" in t]) == 10
+    assert "<b>" not in str(message.blocks) and "R&D" not in str(message.blocks)
+    assert "and 50 more" in str(message.blocks) and "and 50 more" in message.text
+    assert message.metadata is not None
+    assert message.metadata["event_type"] == "funding_figures_catch_up"
+    meta = message.metadata["event_payload"]
+    assert (meta["watch"], meta["claim"], meta["key"]) == (
+        "ai-chip-funding",
+        "chip-venture-target",
+        payload["key"],
+    )
+    assert len(meta["changes"]) == 60
+    assert meta["changes"][0] == {
+        "reported": {"low": 8e12, "high": 8e12, "currency": "USD", "text": "$8 trillion"},
+        "article_url": "https://news.example/a?x=1&y=2",
+        "publisher": "R&D <Wire>",
+        "published": "2024-07-01T09:00:00+00:00",
+    }
+
+
+def test_a_short_catch_up_lists_every_change_and_counts_none() -> None:
+    payload = _catch_up(1)
+    message = render(kind="catch_up", key=payload["key"], payload=payload, channel="#c")
+    assert "*1 report*" in message.blocks[1]["text"]["text"]
+    assert "more:" not in str(message.blocks)

@@ -6,6 +6,9 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
+
+from monitor.alerts import EVENT_TYPES
 from tests.daemon_helpers import monitor_env, run_monitor, start_monitor, wait_for
 from tests.fakeslack import FakeSlack
 from tests.feeddocs import Item, rss20
@@ -33,6 +36,7 @@ claims:
     as_of: 2024-04-15
 slack:
   channel: "#funding-alerts"
+catch_up: {catch_up}
 """
 
 STORIES = [
@@ -53,12 +57,19 @@ def _keys(slack: FakeSlack) -> list[str]:
     return [p.metadata["event_payload"]["key"] for p in slack.posts if p.metadata]
 
 
+@pytest.mark.parametrize(
+    ("catch_up", "kind"),
+    [("off", "change"), ("on", "catch_up")],
+    ids=["alerts", "catch-up messages"],
+)
 def test_sigkill_while_slack_is_slow_then_restart_delivers_each_alert_once(
-    tmp_path: Path, feed_server: FeedServer, fake_slack: FakeSlack
+    tmp_path: Path, feed_server: FeedServer, fake_slack: FakeSlack, catch_up: str, kind: str
 ) -> None:
+    """The feed's first poll makes two change alerts, or (catch-up) one message per claim."""
     feed_server.route("/feed", rss20(STORIES), headers={"Content-Type": "application/rss+xml"})
     rules = tmp_path / "crash.yaml"
-    rules.write_text(WATCH.format(url=feed_server.url("/feed")), encoding="utf-8")
+    text = WATCH.format(url=feed_server.url("/feed"), catch_up=catch_up)
+    rules.write_text(text, encoding="utf-8")
     env = monitor_env(
         tmp_path,
         rules,
@@ -82,7 +93,7 @@ def test_sigkill_while_slack_is_slow_then_restart_delivers_each_alert_once(
     try:
         wait_for(lambda: len(fake_slack.posts) >= 2, 30, "the second alert to be posted")
         wait_for(
-            lambda: all(a["status"] == "sent" for a in _alerts(env)) and len(_alerts(env)) == 2,
+            lambda: [a["status"] for a in _alerts(env, kind)] == ["sent", "sent"],
             30,
             "both alerts marked sent",
         )
@@ -97,12 +108,14 @@ def test_sigkill_while_slack_is_slow_then_restart_delivers_each_alert_once(
     claims = sorted(p.metadata["event_payload"]["claim"] for p in fake_slack.posts if p.metadata)
     assert claims == ["samsung-texas", "venture-target"]
     # The reconciled alert carries the ts Slack gave the message before the crash.
-    by_key = {a["key"]: a for a in _alerts(env)}
+    assert {p.metadata["event_type"] for p in fake_slack.posts if p.metadata} == {EVENT_TYPES[kind]}
+    by_key = {a["key"]: a for a in _alerts(env, kind)}
     for post in fake_slack.posts:
         assert by_key[post.metadata["event_payload"]["key"]]["ts"] == post.ts  # type: ignore[index]
 
 
-def _alerts(env: dict[str, str]) -> list[dict[str, object]]:
+def _alerts(env: dict[str, str], kind: str) -> list[dict[str, object]]:
+    """The outbox's messages of `kind` (a catch-up's changes are kept, never sent alone)."""
     result = run_monitor(["alerts", "--json"], env)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return [a for a in json.loads(result.stdout) if a["kind"] == kind]

@@ -218,3 +218,15 @@ def test_make_notifier_prefers_bot_then_webhook_then_console(fake_slack):
     console = make_notifier(bot_token=None, webhook_url=None, **common)
     assert (type(bot), type(webhook), type(console)) == (SlackBot, SlackWebhook, ConsoleNotifier)
     assert (bot.threads, webhook.threads, console.threads) == (True, False, False)
+
+
+def test_the_console_prints_a_catch_up_message() -> None:
+    from tests.test_alerts import _catch_up
+
+    payload = _catch_up(12)
+    out = io.StringIO()
+    ConsoleNotifier(out).send(render(kind="catch_up", key="k", payload=payload, channel=None))
+    printed = out.getvalue()
+    assert "Catch-up: Altman's AI-chip venture, money needed" in printed
+    assert "$8 trillion: R&D <Wire>" in printed and "$17 trillion" in printed
+    assert "and 2 more" in printed

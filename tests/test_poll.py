@@ -15,12 +15,15 @@ from sqlalchemy import Engine, func, text
 from sqlmodel import select
 
 from monitor import store
+from monitor.delivery import deliver_pending
 from monitor.fetch import Fetcher
+from monitor.notify.slack_bot import SlackBot
 from monitor.observe import sync_claims
 from monitor.poll import Context, QuietPolls, poll_feed
 from monitor.rules import load_rules
 from monitor.store import AlertRow, ArticleRow, FeedState, ObservationRow
 from tests import feeddocs
+from tests.fakeslack import FakeSlack
 from tests.feeddocs import (
     CP949_ONLY_TITLE,
     EUC_KR_TITLE,
@@ -416,3 +419,150 @@ def test_a_new_figure_alerts_once_and_later_reports_corroborate(
     for url in urls:
         poll_feed(ctx, url)
     assert len(_alerts(engine)) == 2
+
+
+def _backlog() -> list[Item]:
+    """19 items, the oldest first: 7 values of the venture's target (each reported twice
+    but one) and 3 of Samsung's Texas plan, all other than the values on record."""
+    items = []
+    for n in range(19):
+        date = f"Mon, {n + 1:02d} Jul 2024 09:00:00 GMT"
+        if n < 13:
+            trillions = 8 + n // 2  # 8, 8, 9, 9, ... 14
+            title = f"Altman chip plan, report {n}"
+            text = f"Sam Altman said the chip venture needs ${trillions} trillion."
+        else:
+            billions = 50 + 20 * ((n - 13) // 2)  # 50, 50, 70, 70, 90, 90
+            title = f"Samsung Texas, report {n}"
+            text = f"Samsung will invest ${billions} billion in Texas."
+        items.append(
+            Item(title=title, link=f"https://news.example/{n}", description=text, pub_date=date)
+        )
+    return items
+
+
+def _deliver_to(engine: Engine, slack: FakeSlack) -> None:
+    bot = SlackBot(slack.token, channel="#funding-alerts", api_url=slack.api_url)
+    deliver_pending(engine, bot, worker="test:1", min_interval=0.0)
+
+
+def test_a_feeds_backlog_posts_one_catch_up_message_per_claim(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher, fake_slack: FakeSlack
+) -> None:
+    backlog = _backlog()
+    feed_server.route("/backlog", rss20(list(reversed(backlog))))  # newest first, as feeds are
+    url = feed_server.url("/backlog")
+    ctx = _context(tmp_path, engine, fetcher, [url])
+    assert poll_feed(ctx, url).new_articles == 19
+    _deliver_to(engine, fake_slack)
+    _deliver_to(engine, fake_slack)  # nothing is sent twice
+    assert [p.metadata["event_type"] for p in fake_slack.posts] == [  # type: ignore[index]
+        "funding_figures_catch_up",
+        "funding_figures_catch_up",
+    ]
+    by_claim = {p.metadata["event_payload"]["claim"]: p for p in fake_slack.posts}  # type: ignore[index]
+    venture = by_claim["venture-target"].metadata["event_payload"]  # type: ignore[index]
+    assert [c["reported"]["low"] for c in venture["changes"]] == [t * 1e12 for t in range(8, 15)]
+    first = venture["changes"][0]
+    assert first == {
+        "reported": {"low": 8e12, "high": 8e12, "currency": "USD", "text": "$8 trillion"},
+        "article_url": "https://news.example/0",
+        "publisher": "Test Wire",
+        "published": "2024-07-01T09:00:00+00:00",
+    }
+    samsung = by_claim["samsung-texas"].metadata["event_payload"]  # type: ignore[index]
+    assert [c["reported"]["low"] for c in samsung["changes"]] == [50e9, 70e9, 90e9]
+    # The values are known now: a later report of one is a corroboration, not a change,
+    # and replies in the catch-up message's thread.
+    again = Item(
+        title="Altman chip plan, again",
+        link="https://news.example/again",
+        description="Sam Altman said the chip venture needs $9 trillion.",
+        pub_date="Mon, 05 Aug 2024 09:00:00 GMT",
+    )
+    feed_server.route("/backlog", rss20([again, *reversed(backlog)]))
+    poll_feed(ctx, url)
+    _deliver_to(engine, fake_slack)
+    reply = fake_slack.posts[-1]
+    assert reply.metadata["event_type"] == "funding_figure_corroborated"  # type: ignore[index]
+    assert reply.thread_ts == by_claim["venture-target"].ts
+    assert len(fake_slack.posts) == 3
+
+
+def test_a_watch_without_catch_up_alerts_its_backlog_one_by_one(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    feed_server.route("/backlog", rss20(_backlog()))
+    url = feed_server.url("/backlog")
+    ctx = _context(tmp_path, engine, fetcher, [url], catch_up=False)
+    poll_feed(ctx, url)
+    kinds = [(a.kind, a.status) for a in _alerts(engine)]
+    assert kinds.count(("change", "pending")) == 10
+    assert all(kind != "catch_up" for kind, _ in kinds)
+
+
+def test_items_of_one_poll_are_decided_oldest_first(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """The feed lists the later report first; the first publisher gets the alert."""
+    later = Item(
+        title="Altman ups his chip ask",
+        link="https://later.example/8",
+        description="Sam Altman said the chip venture needs $8 trillion.",
+        pub_date="Tue, 02 Jul 2024 09:00:00 GMT",
+    )
+    earlier = Item(
+        title="Altman's new chip number",
+        link="https://earlier.example/8",
+        description="Sam Altman said the chip venture needs $8 trillion.",
+        pub_date="Mon, 01 Jul 2024 09:00:00 GMT",
+    )
+    feed_server.route("/feed", rss20([]))
+    url = feed_server.url("/feed")
+    ctx = _context(tmp_path, engine, fetcher, [url])
+    poll_feed(ctx, url)  # the first poll: nothing to catch up on
+    feed_server.route("/feed", rss20([later, earlier]))
+    poll_feed(ctx, url)
+    change, reply = _alerts(engine)
+    assert json.loads(change.payload)["article_url"] == "https://earlier.example/8"
+    assert (reply.kind, json.loads(reply.payload)["article_url"]) == (
+        "corroboration",
+        "https://later.example/8",
+    )
+
+
+def test_an_item_edited_in_place_is_read_again(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    story = Item(
+        title="Altman's chip plan",
+        link="https://wire.example/altman",
+        guid="altman-1",
+        description="Sam Altman said the chip venture needs $8 trillion.",
+        pub_date="Mon, 01 Jul 2024 09:00:00 GMT",
+    )
+    other = news_items(2)
+    feed_server.route("/feed", rss20([story, *other]))
+    url = feed_server.url("/feed")
+    ctx = _context(tmp_path, engine, fetcher, [url], catch_up=False)
+    poll_feed(ctx, url)
+    assert [a.low for a in _alerts(engine)] == [8e12]
+    # Only its date moved: the text is the same, nothing is read again.
+    moved = replace(story, pub_date="Mon, 01 Jul 2024 10:00:00 GMT")
+    feed_server.route("/feed", rss20([moved, *other]))
+    assert poll_feed(ctx, url).result == "unchanged"
+    # Corrected in place: the new figure is observed, and it is a change.
+    edited = replace(moved, description="Sam Altman said the chip venture needs $9.5 trillion.")
+    feed_server.route("/feed", rss20([edited, *other]))
+    result = poll_feed(ctx, url)
+    assert (result.result, result.new_articles) == ("new", 0)
+    assert [a.low for a in _alerts(engine)] == [8e12, 9.5e12]
+    with store.session(engine) as s:
+        article = s.exec(select(ArticleRow).where(ArticleRow.guid == "altman-1")).one()
+        observed = s.exec(
+            select(ObservationRow.low).where(ObservationRow.article_id == article.id)
+        ).all()
+    assert "$9.5 trillion" in article.summary and observed == [9.5e12]
+    assert _count(engine, ArticleRow) == 3
+    # Unchanged since: the poll costs no parse.
+    assert poll_feed(ctx, url).result == "unchanged"

@@ -44,6 +44,9 @@ claims:
     topic: [chip, chips, 반도체]
     value: "$5 trillion to $7 trillion"
     as_of: 2024-02-08
+# Every feed's first poll brings the new value: alerted one by one, as a watch without
+# catch-up does, so that a change and its corroboration race across the replicas.
+catch_up: off
 """
 FEEDS = 20
 INTERVAL = 2.0
