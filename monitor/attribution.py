@@ -79,8 +79,19 @@ _SOURCE_AFTER = re.compile(
     re.I,
 )
 # The other side of a deal: "buy Arm from SoftBank".
-_COUNTERPARTY = re.compile(r"(?:\bfrom|\bto)\s+(?:the\s+)?$", re.I)
-_COUNTERPARTY_AFTER = re.compile(r"(?:에게|에|로부터|으로부터)(?=\s)")
+_COUNTERPARTY = re.compile(r"\bfrom\s+(?:the\s+)?$", re.I)
+_COUNTERPARTY_AFTER = re.compile(r"(?:로부터|으로부터|에 이어|에서)(?=\s)")
+# A government named by its country ("the U.S. government plans to spend", "미국 정부가").
+_GOVERNMENT = re.compile(
+    r"['’]?s?\s*(?:federal\s+)?(?:government|administration|officials?|Treasury|"
+    r"Commerce|Congress|정부|당국|상무부|행정부|재무부|의회)",
+    re.I,
+)
+# A Korean sentence's own topic ("칩스법은 527억 달러를 배정했고", "바이든 대통령은"): a
+# party, unless it points back ("이 프로젝트는", "그는") to the title's.
+_KO_TOPIC = re.compile(
+    r"^(?!(?:이|그|해당|이번|이들|이는|그는|회사는)(?=\s|$))([가-힣A-Za-z][^\s]*?)(?:은|는)(?=\s)"
+)
 _NOT_NAMES = frozenset(
     [
         "The",
@@ -161,9 +172,7 @@ _NOT_NAMES = frozenset(
         "Hold",
         "Overweight",
         "Neutral",
-        "Chip",
         "Chips",
-        "Act",
         "Fund",
         "Group",
         "Holdings",
@@ -366,10 +375,11 @@ def _judge(
     every term of the article.
     """
     holder = role.holder or "nobody named"
-    if role.relation and role.relation.value in ("part", "increment", "per_period"):
+    if role.relation and role.relation.value != "comparison":
         what = {
             "part": "a part of a total",
             "increment": "an increment",
+            "difference": "the difference between two amounts",
             "per_period": "an amount for one period",
         }[role.relation.value]
         return 0, f'{what} ("{role.relation.words}"), not a total'
@@ -504,10 +514,21 @@ def _parties(
     parties = [
         (s, e, text[s:e], tuple(sorted(terms.entities.get(t, ()))))
         for s, e, t in mentions
-        if t in terms.entities or (t in terms.places and _POSSESSIVE.match(text, e))
+        if t in terms.entities
+        or (
+            t in terms.places
+            and (
+                text[s:e].endswith(("'s", "’s"))
+                or _POSSESSIVE.match(text, e)
+                or _GOVERNMENT.match(text, e)
+            )
+        )
     ]
     taken = [(s, e) for s, e, _ in mentions]
     start, end = sentence
+    topic = _KO_TOPIC.match(text[start:end])
+    if topic and not any(s < start + topic.end(1) for s, _, _ in mentions):
+        parties.append((start, start + topic.end(1), topic.group(1), ()))
     for match in _NAME.finditer(text, start, end):
         tokens = [
             (match.start() + t.start(), match.start() + t.end(), t.group())

@@ -143,7 +143,7 @@ PLACES: dict[str, tuple[str, ...]] = {
 }
 
 
-Relation = Literal["part", "increment", "comparison", "per_period"]
+Relation = Literal["part", "increment", "difference", "comparison", "per_period"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +241,8 @@ _KIND_CUES: dict[str, list[str]] = {
         r"\bCHIPS (?:Act )?funding\b",
         r"\bdirect funding\b",
         r"\bloans?\b",
+        r"\b(?:federal|government|state|public|CHIPS)\b[\w\s.]{0,30}?\b(?:funding|support|money|financing)\b",
+        r"\bto help\b",
         r"보조금",
         r"지원(?:하|할|한|해|받)",
         r"지원금",
@@ -258,6 +260,8 @@ _KIND_CUES: dict[str, list[str]] = {
         r"\bsale\b",
         r"\bbid\b",
         r"\bmerger\b",
+        r"\bcontracts?\b",
+        r"수주",
         r"인수",
         r"매각",
         r"거래",
@@ -289,6 +293,7 @@ _KIND_CUES: dict[str, list[str]] = {
         r"증설",
         r"쏟",
         r"세우",
+        r"사업",
     ],
     "revenue": [r"\brevenues?\b", r"\bsales\b", r"\bturnover\b", r"매출", r"수익"],
     "profit": [
@@ -340,6 +345,13 @@ _KIND_CUES: dict[str, list[str]] = {
 _KIND, _KIND_OF = _cues(_KIND_CUES)
 
 _RELATION_CUES: dict[str, list[str]] = {
+    "difference": [
+        r"^\s*(?:less|lower|smaller|fewer|higher|larger|bigger|below|above)\b",
+        r"\b(?:cut|reduced|lowered|raised|increased?s?|decreased?s?|trimmed|by)\s+by\s+"
+        r"(?:about |around |over |nearly |some |more than |roughly |up to )?$",
+        r"(?<![\w-])by\s+(?:about |around |over |nearly |some |more than |roughly )?$",
+        r"^\s*(?:이상|넘게|가량|정도|가까이|이나)?\s*(?:줄|늘|감소|증가|삭감|축소|적|많|낮|높|깎)",
+    ],
     "increment": [
         r"\b(?:an? )?(?:additional|another|extra|further|more)\s*$",
         r"^\s*(?:more|extra)\b",
