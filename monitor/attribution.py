@@ -74,7 +74,7 @@ _SOURCE_BEFORE = re.compile(
     r"(?:according to|reported by|told|sources? (?:at|in))\s+(?:the\s+)?$", re.I
 )
 _SOURCE_AFTER = re.compile(
-    r"^\s*(?:reports?|reported|said|says|could not|did not|wrote|estimated|noted"
+    r"\s*(?:reports?|reported|said|says|could not|did not|wrote|estimated|noted"
     r"|에 따르면|는 전했|가 전했)",
     re.I,
 )
@@ -195,6 +195,17 @@ HolderFrom = Literal["attached", "segment", "list", "sentence", "title", "none"]
 _LISTED_AFTER = re.compile(r"\s*(?:와|과|및|등|,\s|\s?·\s?|\s+and\s|\s*&\s)")
 _LISTED_BEFORE = re.compile(r"(?:와|과|및|,|·|\band|&)\s*$")
 _KO_SUBJECT = re.compile(r"(?:은|는|이|가|도)(?=\s)")
+# Who gives a grant is not who holds it: "Commerce finalized $7.86 billion for Intel".
+_GRANTOR = re.compile(
+    r"(?i)\b(?:department|commerce|administration|government|treasury|congress|ministry|"
+    r"agency|white house)\b|상무부|정부|행정부|재무부|의회|당국"
+)
+# A subject that points back to a party named before: "the Taiwanese chipmaker says ...".
+_ANAPHOR = re.compile(
+    r"\s*(?:the\s+(?:[\w-]+\s+)?(?:company|firm|chipmaker|group|maker|manufacturer|giant|"
+    r"startup|supplier)|it|its|회사는|이 회사는|동사는)\b",
+    re.I,
+)
 _POSSESSIVE = re.compile(r"(?:['’]s?|의)\s")
 
 
@@ -388,7 +399,14 @@ def _judge(
     # A deal's price belongs to both sides: "SoftBank's $66 bln sale of Arm to Nvidia".
     sides = set(role.in_sentence) | (set(role.entities) if role.holder_from == "title" else set())
     deal = kind == "deal" and len(about & sides) > 1
-    held_by = bool(set(role.entities) & about) or deal
+    # A grant is the recipient's: whoever gives it (a department, a government) is not.
+    granted = (
+        kind == "grant"
+        and not set(role.entities) & about
+        and bool(role.holder and _GRANTOR.search(role.holder))
+        and bool(about & set(role.in_sentence))
+    )
+    held_by = bool(set(role.entities) & about) or deal or granted
     named = set(role.named) & about
     beside = bool(named) and (role.holder_from == "list" or not role.entities)
     if not held_by and not beside:
@@ -592,6 +610,8 @@ def _holder(
     after = [p for p in parties if figure.end <= p[0] and p[1] <= seg_end]
     # Outside its segment, the sentence's subject: its first party.
     earlier = [p for p in parties if sentence[0] <= p[0] and p[1] <= seg_start]
+    if not before and _ANAPHOR.match(text, seg_start):
+        earlier = [p for p in earlier if p[3]][-1:] or earlier
     for chosen, found in (
         (before[-1:], "segment"),
         (after[:1], "segment"),

@@ -53,7 +53,7 @@ class Stored:
 
     articles: int = 0  # new articles stored
     reread: int = 0  # stored articles whose text had changed, read again
-    alerts: int = 0  # outbox rows queued (a catch-up's changes count in its messages)
+    alerts: int = 0  # outbox rows queued (a catch-up's recorded changes and its messages too)
     figures: int = 0  # figures tied to a claim (or to several, ambiguous)
 
 
