@@ -192,8 +192,24 @@ _CONVERSION_AFTER = re.compile(r"\s?[(（][^()（）]{0,40}[)）]")
 HolderFrom = Literal["attached", "segment", "list", "sentence", "title", "none"]
 # A party named in a list ("삼성전자와 SK하이닉스 등 민간 기업이", "Samsung and SK hynix") holds
 # the money together with others: not the sole holder.
-_LISTED_AFTER = re.compile(r"\s*(?:와|과|및|등|,\s|\s?·\s?|\s+and\s|\s*&\s)")
-_LISTED_BEFORE = re.compile(r"(?:와|과|및|,|·|\band|&)\s*$")
+_JOINER = re.compile(r"(?:와|과|및|\s?,|\s?·|\s+and|\s*&)\s*(?:and\s+)?")
+_AND_OTHERS = re.compile(r"[^\s,]+\s+등")  # "SK하이닉스 등": another name, and others
+
+
+def _in_list(text: str, parties: Sequence[tuple[int, int, str, tuple[str, ...]]], n: int) -> bool:
+    """Whether party `n` is named in a list with another ("Samsung and SK hynix",
+    "삼성전자와 SK하이닉스 등"): then it holds the money together with others."""
+    start, end = parties[n][0], parties[n][1]
+    joined = _JOINER.match(text, end)
+    if joined and (
+        any(p[0] == joined.end() for p in parties) or _AND_OTHERS.match(text, joined.end())
+    ):
+        return True
+    return any(
+        (m := _JOINER.match(text, p[1])) is not None and m.end() == start for p in parties[:n]
+    )
+
+
 _KO_SUBJECT = re.compile(r"(?:은|는|이|가|도)(?=\s)")
 # Who gives a grant is not who holds it: "Commerce finalized $7.86 billion for Intel".
 _GRANTOR = re.compile(
@@ -221,8 +237,8 @@ class Role:
     relation: Cue | None
     named: tuple[str, ...] = ()  # watch entities named in the figure's segment
     in_sentence: tuple[str, ...] = ()  # watch entities named in its sentence
-    restates: int | None = None
-    sentence_kind: bool = False  # the kind was read from the sentence, not the segment  # index of the earlier figure "the $6.4 billion" refers to
+    restates: int | None = None  # index of the earlier figure this one restates
+    sentence_kind: bool = False  # the kind was read from the sentence, not the segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +312,10 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
     title_mentions = _matches(terms, title, 0, ())
     title_entities = _entities(terms, title_mentions)
     title_places = _places(terms, title_mentions)
+    # "SoftBank, OpenAI and Oracle form $500 billion Stargate venture": a story of several
+    # parties together; its sentences that name no party are theirs together.
+    title_parties = _parties(terms, title, (0, len(title)), title_mentions, ())
+    title_listed = any(_in_list(title, title_parties, n) for n in range(len(title_parties)))
     everywhere = _matches(terms, text, 0, masked)
     all_words = {term for _, _, term in everywhere}
     article_places = _places(terms, everywhere)
@@ -325,6 +345,7 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
             mentions,
             title_entities,
             title_places,
+            title_listed,
             article_places,
             masked,
             compared,
@@ -399,6 +420,8 @@ def _judge(
     # A deal's price belongs to both sides: "SoftBank's $66 bln sale of Arm to Nvidia".
     sides = set(role.in_sentence) | (set(role.entities) if role.holder_from == "title" else set())
     deal = kind == "deal" and len(about & sides) > 1
+    if role.holder_from == "list" and set(role.entities) & about and not deal:
+        return 0, f"is shared by {holder} and others named with it"
     # A grant is the recipient's: whoever gives it (a department, a government) is not.
     granted = (
         kind == "grant"
@@ -470,6 +493,7 @@ def _read_role(
     mentions: list[_Mention],
     title_entities: set[str],
     title_places: set[str],
+    title_listed: bool,
     article_places: set[str],
     masked: Sequence[tuple[int, int]],
     compared: bool,
@@ -482,7 +506,7 @@ def _read_role(
         holder, entities, holder_from = (
             "the title's " + "/".join(sorted(title_entities)),
             tuple(sorted(title_entities)),
-            "title",
+            "list" if title_listed else "title",
         )
     # A conversion right after the figure ("64억 달러(약 8조 원)의 보조금") is skipped, so the
     # word after it reads as near.
@@ -500,7 +524,7 @@ def _read_role(
             text[sentence[0] : sentence[1]], figure.start - sentence[0], figure.end - sentence[0]
         )
     relation = relation_of(
-        text[seg_start : figure.start], text[figure.end : seg_end], text[sentence[0] : figure.start]
+        text[seg_start : figure.start], text[rest:seg_end], text[sentence[0] : figure.start]
     )
     if compared and relation is None:
         relation = Cue("comparison", "than")
@@ -545,7 +569,7 @@ def _parties(
     taken = [(s, e) for s, e, _ in mentions]
     start, end = sentence
     topic = _KO_TOPIC.match(text[start:end])
-    if topic and not any(s < start + topic.end(1) for s, _, _ in mentions):
+    if topic and not any(s < start + topic.end(1) for s, _, t in mentions if t in terms.entities):
         parties.append((start, start + topic.end(1), topic.group(1), ()))
     for match in _NAME.finditer(text, start, end):
         tokens = [
@@ -618,13 +642,20 @@ def _holder(
         (earlier[:1], "sentence"),
     ):
         if chosen:
-            start, end, name, entities = chosen[0]
-            listed = _LISTED_AFTER.match(text, end) or _LISTED_BEFORE.search(text, 0, start)
+            _, _, name, entities = chosen[0]
+            listed = _in_list(text, parties, parties.index(chosen[0]))
             return name, entities, "list" if listed else found  # type: ignore[return-value]
     return None, (), "none"
 
 
-_LIST_GAP = re.compile(r"\s*(?:,|、|·|와|과|and)\s*")
+# Between two amounts of one list: a few words of what the first is for, a comma or "and",
+# and a word or two of what the next is ("생산 390억 달러, 연구 110억 달러", "$65 million for
+# training, $5 million for childcare"); never "from", "to" or "than", which make a change.
+_NOT_IN_LIST = r"(?!(?:from|to|than|up|down|has|have|had|is|was|were|will|would|could|may|\w+ed)\b)"
+_LIST_GAP = re.compile(
+    rf"(?:\s+{_NOT_IN_LIST}[^\s,]+){{0,4}}\s*(?:,|、|·|와|과|및|\band)\s*(?:and\s+)?"
+    rf"(?:{_NOT_IN_LIST}[^\s,0-9$]+\s+){{0,2}}"
+)
 
 
 def _listed(text: str, figure: Figure, figures: Sequence[Figure]) -> bool:
