@@ -420,8 +420,6 @@ def _judge(
     # A deal's price belongs to both sides: "SoftBank's $66 bln sale of Arm to Nvidia".
     sides = set(role.in_sentence) | (set(role.entities) if role.holder_from == "title" else set())
     deal = kind == "deal" and len(about & sides) > 1
-    if role.holder_from == "list" and set(role.entities) & about and not deal:
-        return 0, f"is shared by {holder} and others named with it"
     # A grant is the recipient's: whoever gives it (a department, a government) is not.
     granted = (
         kind == "grant"
@@ -429,9 +427,14 @@ def _judge(
         and bool(role.holder and _GRANTOR.search(role.holder))
         and bool(about & set(role.in_sentence))
     )
-    held_by = bool(set(role.entities) & about) or deal or granted
-    named = set(role.named) & about
-    beside = bool(named) and (role.holder_from == "list" or not role.entities)
+    listed = role.holder_from == "list"
+    held_by = (bool(set(role.entities) & about) and not listed) or deal or granted
+    # A party named with others, or no watch entity at all ("민간 기업이 622조원을 들이는
+    # 반도체 메가 클러스터"), leaves the money to a claim's entity named beside it.
+    named = set(role.named) & about - set(role.entities)
+    beside = bool(named) and (listed or not role.entities)
+    if listed and not held_by and not beside:
+        return 0, f"is shared by {holder} and others named with it"
     if not held_by and not beside:
         if role.holder is None:
             return 0, "names no party whose money it is"
