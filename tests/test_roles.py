@@ -254,7 +254,8 @@ def test_amounts_listed_together_are_parts() -> None:
 
 def test_a_change_reads_both_ends() -> None:
     got = decide(
-        "삼성전자의 계획은 텍사스 공장 투자 규모를 기존 170억 달러에서 400억 달러 이상으로 확대하는 것이다."
+        "삼성전자의 계획은 텍사스 공장 투자 규모를 "
+        "기존 170억 달러에서 400억 달러 이상으로 확대하는 것이다."
     )
     assert got["170억 달러"].claim == "samsung-us"
     assert got["170억 달러"].figure.role == "from"
