@@ -249,12 +249,21 @@ def _span(low: float | None, high: float | None) -> str:
 
 @app.command()
 def claims(as_json: JsonOption = False) -> None:
-    """Every claim: its stored value, the known values, the latest report and how many sources."""
+    """Every claim: its stored value, the known values, the latest report and how many sources.
+
+    Known values are the stated value, the rules' `also` values and every alerted value:
+    what a report is compared with (`--json` gives each as numbers).
+    """
     from sqlalchemy import func
 
+    from monitor.diff import KnownValue, known_values
+    from monitor.rules import load_rules
     from monitor.store import AlertRow, ArticleRow, ClaimRow, ObservationRow
 
-    engine = _engine(Settings())
+    settings = Settings()
+    engine = _engine(settings)
+    with _friendly_errors():
+        rules = {(w.watch, c.id): c for w in load_rules(settings.rules).watches for c in w.claims}
     rows: list[dict[str, Any]] = []
     with store.session(engine) as s:
         for claim in s.exec(select(ClaimRow).order_by(ClaimRow.watch, ClaimRow.id)).all():
@@ -277,6 +286,20 @@ def claims(as_json: JsonOption = False) -> None:
                     AlertRow.kind == "change",
                 )
             ).all()
+            was_alerted = [
+                KnownValue(a.low, a.high, a.currency, a.as_of, _reported_text(a.payload), a.key)
+                for a in alerted
+                if a.low is not None and a.high is not None and a.currency and a.as_of
+            ]
+            rule = rules.get((claim.watch, claim.id))
+            known = (
+                known_values(rule, was_alerted)
+                if rule
+                else [
+                    KnownValue(claim.low, claim.high, claim.currency, claim.as_of, claim.value),
+                    *was_alerted,
+                ]
+            )
             rows.append(
                 {
                     "watch": claim.watch,
@@ -284,8 +307,18 @@ def claims(as_json: JsonOption = False) -> None:
                     "title": claim.title,
                     "stored": claim.value,
                     "as_of": claim.as_of.isoformat(),
-                    "known": [claim.value]
-                    + [json.loads(a.payload)["reported"]["text"] for a in alerted],
+                    "known": [kv.text for kv in known],
+                    "known_values": [
+                        {
+                            "text": kv.text,
+                            "low": kv.low,
+                            "high": kv.high,
+                            "currency": kv.currency,
+                            "as_of": kv.as_of.isoformat(),
+                            "source": "alert" if kv.key else "rules",
+                        }
+                        for kv in known
+                    ],
                     "latest": latest[0].text if latest else None,
                     "latest_published": latest[1].published.isoformat() if latest else None,
                     "latest_publisher": latest[1].publisher if latest else None,
@@ -310,6 +343,10 @@ def claims(as_json: JsonOption = False) -> None:
             str(r["sources"]),
         )
     out.print(table)
+
+
+def _reported_text(payload: str) -> str:
+    return str(json.loads(payload)["reported"]["text"])
 
 
 @app.command()
@@ -376,24 +413,46 @@ def history(
     claim: Annotated[str, typer.Argument(help="A claim id, or watch/claim.")],
     as_json: JsonOption = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    everything: Annotated[
+        bool,
+        typer.Option("--all", help="Also list figures ambiguous between this claim and another."),
+    ] = False,
 ) -> None:
-    """Every observation of a claim, oldest first, with its quote and source."""
+    """Every observation of a claim, oldest first, with its quote and source.
+
+    `monitor explain URL` says why each figure of an article was or was not tied.
+    """
+    from sqlalchemy import and_, or_
+
     from monitor.store import ArticleRow, ObservationRow
 
     engine = _engine(Settings())
     watch, _, claim_id = claim.rpartition("/")
-    query = (
-        select(ObservationRow, ArticleRow).join(ArticleRow).where(ObservationRow.claim == claim_id)
-    )
+    mine: Any = ObservationRow.claim == claim_id
+    if everything:
+        # Ambiguous rows hold their candidates as "a,b"; the LIKE narrows, Python decides.
+        mine = or_(
+            mine,
+            and_(
+                ObservationRow.claim.is_(None),  # type: ignore[union-attr]
+                ObservationRow.candidates.contains(claim_id),  # type: ignore[union-attr]
+            ),
+        )
+    query = select(ObservationRow, ArticleRow).join(ArticleRow).where(mine)
     if watch:
         query = query.where(ObservationRow.watch == watch)
     with store.session(engine) as s:
-        found = s.exec(query.order_by(ArticleRow.published, ObservationRow.id)).all()  # type: ignore[arg-type]
+        found = [
+            (o, a)
+            for o, a in s.exec(query.order_by(ArticleRow.published, ObservationRow.id)).all()  # type: ignore[arg-type]
+            if o.claim == claim_id or claim_id in (o.candidates or "").split(",")
+        ]
     rows: list[dict[str, Any]] = [
         {
             "published": a.published.isoformat(),
             "watch": o.watch,
             "claim": o.claim,
+            "candidates": o.candidates.split(",") if o.candidates else [],
             "figure": o.text,
             "low": o.low,
             "high": o.high,

@@ -45,6 +45,7 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
         "alerts",
         "status",
         "init",
+        "explain",
     ):
         assert f" {command} " in result.stdout, command
 
@@ -164,3 +165,103 @@ def test_run_once_reports_failed_feeds_but_exits_zero(
 def test_version(tmp_path: Path) -> None:
     result = run_monitor(["--version"], monitor_env(tmp_path, ROOT / "rules"))
     assert (result.returncode, result.stdout.strip()) == (0, "funding-monitor 0.1.0")
+
+
+EXPLAINED = """\
+watch: explained
+title: Explain test
+catch_up: off
+entities:
+  altman: [Sam Altman, Altman]
+  intel: [Intel]
+feeds:
+  - url: {url}
+claims:
+  - id: target
+    about: [altman]
+    kind: [target]
+    topic: [chip, chips]
+    value: "$5 trillion to $7 trillion"
+    as_of: 2024-02-08
+    also:
+      - value: "$9 trillion"
+  - id: raised
+    about: [altman]
+    kind: [raised]
+    topic: [chip, chips]
+    value: "$1 trillion"
+    as_of: 2024-02-08
+"""
+STORY = "https://news.example/altman-chips"
+
+
+def _explained(tmp_path: Path, feed_server: FeedServer) -> dict[str, str]:
+    """A database that has polled one story: a change, a figure of Intel's, an ambiguous one."""
+    from tests.feeddocs import Item, rss20
+
+    item = Item(
+        title="Altman's chip plan",
+        link=STORY,
+        guid="altman-1",
+        description=(
+            "Altman seeks $8 trillion for chips. Intel plans to spend $100 billion on chips. "
+            "Altman's chips: $3 trillion."
+        ),
+    )
+    feed_server.route("/explained.xml", rss20([item]))
+    path = tmp_path / "explained.yaml"
+    path.write_text(EXPLAINED.format(url=feed_server.url("/explained.xml")), encoding="utf-8")
+    env = monitor_env(tmp_path, path)
+    result = run_monitor(["run", "--once"], env)
+    assert result.returncode == 0, result.stderr
+    return env
+
+
+def test_explain_accounts_for_every_figure_of_a_stored_article(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    env = _explained(tmp_path, feed_server)
+    result = run_monitor(["explain", STORY, "--json"], env)
+    assert result.returncode == 0, result.stderr
+    figures = {f["figure"]: f for f in json.loads(result.stdout)["figures"]}
+    assert (figures["$8 trillion"]["claim"], figures["$8 trillion"]["outcome"]) == (
+        "target",
+        "change",
+    )
+    assert figures["$100 billion"]["outcome"] == "not tied"
+    assert "Intel" in figures["$100 billion"]["not"]["target"]
+    assert figures["$3 trillion"]["outcome"] == "ambiguous"
+    assert figures["$3 trillion"]["candidates"] == ["target", "raised"]
+    text = run_monitor(["explain", STORY], env).stdout
+    assert "$100 billion: not tied (no claim)" in text and "why:" in text
+
+
+def test_explain_names_an_unknown_url(tmp_path: Path, feed_server: FeedServer) -> None:
+    env = _explained(tmp_path, feed_server)
+    result = run_monitor(["explain", "https://news.example/nowhere"], env)
+    assert result.returncode == 1
+    assert "no stored article has the URL https://news.example/nowhere" in result.stderr
+
+
+def test_history_all_shows_ambiguous_figures_and_claims_lists_known_numbers(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    env = _explained(tmp_path, feed_server)
+    plain = json.loads(run_monitor(["history", "target", "--json"], env).stdout)
+    assert [r["figure"] for r in plain] == ["$8 trillion"]
+    every = json.loads(run_monitor(["history", "target", "--all", "--json"], env).stdout)
+    assert [(r["figure"], r["outcome"]) for r in every] == [
+        ("$8 trillion", "change"),
+        ("$3 trillion", "ambiguous"),
+    ]
+    assert every[1]["candidates"] == ["target", "raised"]
+    claims = {c["claim"]: c for c in json.loads(run_monitor(["claims", "--json"], env).stdout)}
+    known = {
+        (k["text"], k["low"], k["high"], k["currency"], k["source"])
+        for k in claims["target"]["known_values"]
+    }
+    assert known == {
+        ("$5 trillion to $7 trillion", 5e12, 7e12, "USD", "rules"),
+        ("$9 trillion", 9e12, 9e12, "USD", "rules"),
+        ("$8 trillion", 8e12, 8e12, "USD", "alert"),
+    }
