@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/realnews.py [ITEMS.jsonl RULES.yaml]... [-v] [--runn
 Each pair is a file of labelled real news items (the shape of ../shared/realnews/items.jsonl:
 every money figure with its value, currency and the claim it states, or null) and the watch
 they are scored against. Defaults: ../shared/realnews/ with rules/ai-chip-funding.yaml, and
-bench/realnews/ with its own watch (other stories, labelled by us from public pages).
+each bench/realnews/WATCH.yaml with its WATCH.jsonl (other stories, labelled by us from
+public pages; sources in bench/realnews/SOURCES.md).
 
 The items go through `extract`, `attribute` and `compare` oldest first, as the daemon decides
 them, with no database, feed or Slack: seconds instead of a minute, for working on the rules.
@@ -36,9 +37,13 @@ from monitor.figures import Figure, extract  # noqa: E402
 from monitor.rules import Watch, load_watch  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "realnews"
+# The shared items against the seed watch, then each watch of ours beside its items.
 DEFAULT_SETS = [
     (SHARED / "items.jsonl", ROOT / "rules" / "ai-chip-funding.yaml"),
-    (ROOT / "bench" / "realnews" / "items.jsonl", ROOT / "bench" / "realnews" / "chips-act.yaml"),
+    *(
+        (rules.with_suffix(".jsonl"), rules)
+        for rules in sorted((ROOT / "bench" / "realnews").glob("*.yaml"))
+    ),
 ]
 VALUE_TOL = 0.005
 
