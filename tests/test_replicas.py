@@ -205,6 +205,7 @@ claims:
     topic: [chip]
     value: "$5 trillion to $7 trillion"
     as_of: 2024-02-08
+catch_up: off  # the first poll's new value is one alert, which `monitor alerts` shows
 """
 
 
