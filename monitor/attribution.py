@@ -320,17 +320,13 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
     all_words = {term for _, _, term in everywhere}
     article_places = _places(terms, everywhere)
     sentence_mentions: dict[tuple[int, int], list[_Mention]] = {}
-    out: list[Attribution] = []
+    read: list[tuple[str, Role | None, set[str], set[str]]] = []  # quote, role, near, far
     roles: list[Role | None] = []
     for index, figure in enumerate(figures):
         start, end = _sentence_of(spans, figure)
-        quote = text[start:end]
         if figure.conversion_of is not None:
             roles.append(None)
-            original = figures[figure.conversion_of].text
-            out.append(
-                Attribution(figure, index, None, (), quote, 0, None, f"a conversion of {original}")
-            )
+            read.append((text[start:end], None, set(), set()))
             continue
         if (start, end) not in sentence_mentions:
             sentence_mentions[start, end] = _matches(terms, text[start:end], start, masked)
@@ -355,47 +351,69 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
         definite = text[start : figure.start].strip() in ("The", "the", "This", "That")
         weak = role.kind is None or role.sentence_kind
         restated = _restated(figure, figures[:index], roles) if definite or weak else None
-        if restated is not None:
-            earlier = roles[restated]
-            if earlier is not None:
-                role = replace(earlier, restates=restated)
-        if role.relation is None and _listed(text, figure, figures):
-            role = replace(role, relation=Cue("part", "one of several amounts listed together"))
+        earlier = roles[restated] if restated is not None else None
+        if earlier is not None:
+            role = replace(earlier, restates=restated)
         roles.append(role)
         near = {t for s, e, t in mentions if seg_start <= s and e <= seg_end}
-        far = {t for _, _, t in mentions} - near
-        scores: dict[str, int] = {}
-        rejected: list[tuple[str, str]] = []
-        reasons: dict[str, str] = {}
-        for claim in watch.claims:
-            score, why = _judge(claim, role, near, far, all_words)
-            if score:
-                scores[claim.id] = score
-                reasons[claim.id] = why
-            else:
-                rejected.append((claim.id, why))
-        if not scores:
+        read.append((text[start:end], role, near, {t for _, _, t in mentions} - near))
+    out = []
+    for index, (figure, (quote, read_role, near, far)) in enumerate(
+        zip(figures, read, strict=True)
+    ):
+        if read_role is None:
+            original = figures[figure.conversion_of or 0].text
             out.append(
-                Attribution(
-                    figure, index, None, (), quote, 0, role, "tied to no claim", tuple(rejected)
-                )
+                Attribution(figure, index, None, (), quote, 0, None, f"a conversion of {original}")
             )
             continue
-        best = max(scores.values())
-        tied = tuple(claim for claim, score in scores.items() if score == best)
-        winner = tied[0] if len(tied) == 1 else None
-        why = (
-            reasons[tied[0]]
-            if winner
-            else f"ambiguous between {', '.join(tied)}, on equal evidence: {reasons[tied[0]]}"
+        listed = read_role.relation is None and _listed(text, index, figures, roles)
+        role = (
+            replace(read_role, relation=Cue("part", "one of several amounts listed together"))
+            if listed
+            else read_role
         )
-        rejected += [
-            (c, f"weaker evidence than {tied[0]}: {reasons[c]}") for c in scores if c not in tied
-        ]
-        out.append(
-            Attribution(figure, index, winner, tied, quote, best, role, why, tuple(rejected))
-        )
+        out.append(_decide(watch, figure, index, quote, role, near, far, all_words))
     return out
+
+
+def _decide(
+    watch: Watch,
+    figure: Figure,
+    index: int,
+    quote: str,
+    role: Role,
+    near: set[str],
+    far: set[str],
+    article: set[str],
+) -> Attribution:
+    """Judge `figure` of `role` against every claim: the best fit wins, a tie is ambiguous."""
+    scores: dict[str, int] = {}
+    rejected: list[tuple[str, str]] = []
+    reasons: dict[str, str] = {}
+    for claim in watch.claims:
+        score, why = _judge(claim, role, near, far, article)
+        if score:
+            scores[claim.id] = score
+            reasons[claim.id] = why
+        else:
+            rejected.append((claim.id, why))
+    if not scores:
+        return Attribution(
+            figure, index, None, (), quote, 0, role, "tied to no claim", tuple(rejected)
+        )
+    best = max(scores.values())
+    tied = tuple(claim for claim, score in scores.items() if score == best)
+    winner = tied[0] if len(tied) == 1 else None
+    why = (
+        reasons[tied[0]]
+        if winner
+        else f"ambiguous between {', '.join(tied)}, on equal evidence: {reasons[tied[0]]}"
+    )
+    rejected += [
+        (c, f"weaker evidence than {tied[0]}: {reasons[c]}") for c in scores if c not in tied
+    ]
+    return Attribution(figure, index, winner, tied, quote, best, role, why, tuple(rejected))
 
 
 def _judge(
@@ -654,24 +672,38 @@ def _holder(
 # Between two amounts of one list: a few words of what the first is for, a comma or "and",
 # and a word or two of what the next is ("생산 390억 달러, 연구 110억 달러", "$65 million for
 # training, $5 million for childcare"); never "from", "to" or "than", which make a change.
-_NOT_IN_LIST = r"(?!(?:from|to|than|up|down|has|have|had|is|was|were|will|would|could|may|\w+ed)\b)"
+# Words that make a change, a verb or a total, never the gap between items of one list.
+_NOT_IN_LIST = (
+    r"(?!(?:from|to|than|up|down|has|have|had|is|was|were|will|would|could|may|\w+ed|total"
+    r"|combined|총|합계|모두)(?:\b|(?=\s)))"
+)
 _LIST_GAP = re.compile(
     rf"(?:\s+{_NOT_IN_LIST}[^\s,]+){{0,4}}\s*(?:,|、|·|와|과|및|\band)\s*(?:and\s+)?"
     rf"(?:{_NOT_IN_LIST}[^\s,0-9$]+\s+){{0,2}}"
 )
 
 
-def _listed(text: str, figure: Figure, figures: Sequence[Figure]) -> bool:
-    """Whether `figure` stands in a list of amounts ("360조원, 122조원으로"): each is a part."""
-    return any(
-        other is not figure
-        and other.conversion_of is None
-        and (
-            (other.start >= figure.end and _LIST_GAP.fullmatch(text, figure.end, other.start))
-            or (other.end <= figure.start and _LIST_GAP.fullmatch(text, other.end, figure.start))
+def _listed(text: str, index: int, figures: Sequence[Figure], roles: Sequence[Role | None]) -> bool:
+    """Whether figure `index` stands in a list of amounts of one kind ("360조원, 122조원으로",
+    "$12 billion in cash and $21.5 billion in stock"): each is a part. Amounts of different
+    kinds listed together ("a $450 million grant and $500 million in loans") are not."""
+    figure, role = figures[index], roles[index]
+    for other, other_role in zip(figures, roles, strict=True):
+        if other is figure or other_role is None or role is None:
+            continue
+        gap = (
+            (figure.end, other.start)
+            if other.start >= figure.end
+            else (other.end, figure.start)
+            if other.end <= figure.start
+            else None
         )
-        for other in figures
-    )
+        if gap is None or not _LIST_GAP.fullmatch(text, *gap):
+            continue
+        kinds = {r.kind.value for r in (role, other_role) if r.kind and not r.sentence_kind}
+        if len(kinds) <= 1:
+            return True
+    return False
 
 
 def _restated(
