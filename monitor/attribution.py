@@ -198,15 +198,22 @@ _AND_OTHERS = re.compile(r"[^\s,]+\s+등")  # "SK하이닉스 등": another name
 
 def _in_list(text: str, parties: Sequence[tuple[int, int, str, tuple[str, ...]]], n: int) -> bool:
     """Whether party `n` is named in a list with another ("Samsung and SK hynix",
-    "삼성전자와 SK하이닉스 등"): then it holds the money together with others."""
-    start, end = parties[n][0], parties[n][1]
+    "삼성전자와 SK하이닉스 등"): then it holds the money together with others. A government
+    named with a company ("Commerce and SK Hynix signed ...") is the other side of a grant,
+    not a co-holder."""
+    start, end, name, _ = parties[n]
+    if _GRANTOR.search(name):
+        return False
+    others = [p for i, p in enumerate(parties) if i != n and not _GRANTOR.search(p[2])]
     joined = _JOINER.match(text, end)
     if joined and (
-        any(p[0] == joined.end() for p in parties) or _AND_OTHERS.match(text, joined.end())
+        any(p[0] == joined.end() for p in others) or _AND_OTHERS.match(text, joined.end())
     ):
         return True
     return any(
-        (m := _JOINER.match(text, p[1])) is not None and m.end() == start for p in parties[:n]
+        (m := _JOINER.match(text, p[1])) is not None and m.end() == start
+        for p in others
+        if p[1] <= start
     )
 
 
@@ -239,6 +246,7 @@ class Role:
     in_sentence: tuple[str, ...] = ()  # watch entities named in its sentence
     restates: int | None = None  # index of the earlier figure this one restates
     sentence_kind: bool = False  # the kind was read from the sentence, not the segment
+    in_title: tuple[str, ...] = ()  # watch entities named in the title
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,7 +451,7 @@ def _judge(
         kind == "grant"
         and not set(role.entities) & about
         and bool(role.holder and _GRANTOR.search(role.holder))
-        and bool(about & set(role.in_sentence))
+        and bool(about & {*role.in_sentence, *role.in_title})
     )
     listed = role.holder_from == "list"
     held_by = (bool(set(role.entities) & about) and not listed) or deal or granted
@@ -563,6 +571,7 @@ def _read_role(
         tuple(sorted(_entities(terms, in_segment))),
         tuple(sorted(_entities(terms, mentions))),
         sentence_kind=sentence_kind and kind is not None,
+        in_title=tuple(sorted(title_entities)),
     )
 
 
