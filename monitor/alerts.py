@@ -100,6 +100,9 @@ def _change(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
     ]
     if p.get("quote"):
         blocks.append(_section(_quote(p["quote"])))
+    if p.get("why"):
+        # Why the figure is this claim's, so a reader can judge the alert at a glance.
+        blocks.append(_context(f"Why this claim: {_escape(_clip(p['why'], SECTION_LIMIT))}"))
     blocks.append(
         _context(_article_line(p), f"Watch: {_escape(p.get('watch_title') or p['watch'])}")
     )
@@ -258,6 +261,7 @@ def _figure_metadata(kind: str, key: str, p: Mapping[str, Any]) -> dict[str, Any
             "quote": _clip(p.get("quote") or "", SECTION_LIMIT),
             "key": key,
             **({"published_earlier": True} if p.get("published_earlier") else {}),
+            **({"why": _clip(p["why"], SECTION_LIMIT)} if p.get("why") else {}),
         },
     }
 

@@ -464,6 +464,7 @@ def history(
             "outcome": o.outcome,
             "mixup": o.mixup,
             "quote": o.quote,
+            "why": o.why,
             "publisher": a.publisher,
             "title": a.title,
             "url": a.url,

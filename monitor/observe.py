@@ -44,7 +44,16 @@ from monitor.store import CAUGHT_UP, AlertRow, ArticleRow, ClaimRow, Observation
 SYNDICATION_WINDOW = timedelta(hours=48)
 WRITE_BATCH = 10  # articles stored per transaction
 # What a report says and where: the parts of a payload that are one article's evidence.
-_EVIDENCE = ("reported", "usd", "article_url", "article_title", "publisher", "published", "quote")
+_EVIDENCE = (
+    "reported",
+    "usd",
+    "article_url",
+    "article_title",
+    "publisher",
+    "published",
+    "quote",
+    "why",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +336,7 @@ def _observe(
         "role": figure.role,
         "mixup": figure.mixup,
         "quote": att.quote,
+        "why": att.why,
     }
     values["usd_low"], values["usd_high"] = _usd(figure, on)
     if att.claim is None:
@@ -381,6 +391,7 @@ def _evidence(article: Article, values: Mapping[str, object]) -> dict[str, objec
         "publisher": article.publisher,
         "published": article.published.isoformat(),
         "quote": values["quote"],
+        "why": values["why"],
     }
 
 
@@ -482,7 +493,7 @@ def _earlier_report(
         return _corroborate(s, rec, claim, article, later.key, values, earlier=True)
     conn.execute(_DEMOTED, {"alert": alert_id})
     was = json.loads(payload_json)
-    evidence = {k: was[k] for k in _EVIDENCE}
+    evidence = {k: was.get(k) for k in _EVIDENCE}  # "why" is new in 0004
     made = _reply(s, rec, claim, alert_id, channel, payload, evidence, was["article_url"])
     known[known.index(later)] = _alerted_value(figure, article, later.key)
     _insert_observation(s, values, "change", alert_id)

@@ -110,6 +110,7 @@ class ObservationRow(SQLModel, table=True):
     usd_high: float | None = None
     mixup: str | None = None
     quote: str
+    why: str | None = None  # why it was tied, in words (`Attribution.why`); None before 0004
     outcome: str  # unchanged | change | corroboration | context | mixup | ambiguous | vague
     alert_id: int | None = Field(default=None, foreign_key="alert.id")
     observed_at: datetime = Field(default_factory=utcnow)

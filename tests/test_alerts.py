@@ -122,6 +122,17 @@ def test_change_has_header_fields_quote_and_article_button():
     _assert_within_slack_limits(message.blocks)
 
 
+def test_change_says_why_the_figure_is_this_claims():
+    why = "held by Altman (segment); target (\"seeking\"); topic 'chip' in its clause"
+    message = render(kind="change", key=CHANGE["key"], payload=_change(why=why), channel="c")
+    assert "Why this claim: held by Altman (segment)" in _texts(message.blocks)
+    assert message.metadata["event_payload"]["why"] == why
+    _assert_within_slack_limits(message.blocks)
+    plain = render(kind="change", key=CHANGE["key"], payload=CHANGE, channel="c")
+    assert "Why this claim" not in _texts(plain.blocks)
+    assert "why" not in plain.metadata["event_payload"]
+
+
 def test_change_summary_says_what_happened_and_what_it_means():
     summary = render(kind="change", key="k", payload=CHANGE, channel=None).blocks[1]["text"]["text"]
     assert summary.startswith(

@@ -249,6 +249,7 @@ def test_history_all_shows_ambiguous_figures_and_claims_lists_known_numbers(
     env = _explained(tmp_path, feed_server)
     plain = json.loads(run_monitor(["history", "target", "--json"], env).stdout)
     assert [r["figure"] for r in plain] == ["$8 trillion"]
+    assert plain[0]["why"].startswith("held by Altman")
     every = json.loads(run_monitor(["history", "target", "--all", "--json"], env).stdout)
     assert [(r["figure"], r["outcome"]) for r in every] == [
         ("$8 trillion", "change"),
