@@ -4,11 +4,11 @@ negatives. Each row gives the text and every figure expected in it, field by fie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from monitor.figures import Figure, extract
+from tests.needs import shared
 
 T, B, M, K = 1e12, 1e9, 1e6, 1e3
 JO, EOK, MAN = 1e12, 1e8, 1e4
@@ -735,11 +735,9 @@ def test_figures_mixed_with_non_money_numbers() -> None:
 
 
 # --- The seed article ------------------------------------------------------------------------
-SEED = Path(__file__).parents[1].parent / "shared" / "seed" / "article-ko-2024-02.txt"
-
-
 def test_seed_article() -> None:
-    figs = extract(SEED.read_text(encoding="utf-8"), lang="ko")
+    seed = shared("seed", "article-ko-2024-02.txt")
+    figs = extract(seed.read_text(encoding="utf-8"), lang="ko")
     summary = [(f.text, f.low, f.high, f.currency, f.vague, f.mixup) for f in figs]
     assert summary == [
         ("9천조 달러", 9e15, 9e15, "USD", False, "KRW"),

@@ -1,12 +1,11 @@
 """Recorded real feeds from ../shared/fixtures, read in place, served over loopback and parsed.
 
-The folder is not ours to copy (see its README). On CI (CI=true) it must be there; elsewhere
-these tests skip when it is missing.
+The folder is not ours to copy (see its README). These tests skip when it is missing, and fail
+then under MONITOR_TEST_STRICT=1, as in CI (tests/needs.py).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,8 +18,9 @@ from monitor.errors import FeedError
 from monitor.fetch import Fetcher
 from monitor.parse import ParsedFeed, parse_feed, quick_ids
 from tests.feedserver import FeedServer
+from tests.needs import SHARED, shared
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+FIXTURES = SHARED / "fixtures"
 FETCHED_AT = datetime(2026, 7, 20, tzinfo=UTC)
 _HEADER_LINE = re.compile(rb"^Header:\s*([\w-]+):[ \t]*(.*?)[ \t]*$", re.MULTILINE)
 
@@ -34,12 +34,7 @@ def client() -> Iterator[Fetcher]:
 
 @pytest.fixture(scope="module")
 def fixtures() -> Path:
-    if not FIXTURES.is_dir():
-        message = f"recorded feeds not found at {FIXTURES}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; CI must check out ../shared/fixtures next to the project")
-        pytest.skip(f"{message}; these tests read them in place and never copy them")
-    return FIXTURES
+    return shared("fixtures")
 
 
 def _feed_files() -> list[str]:
