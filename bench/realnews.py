@@ -198,7 +198,7 @@ def main() -> int:
         total = scores["all"]
         p, r, f1 = total.prf()
         print(
-            f"{items_path.parent.name}: attribution P={p:.2f} R={r:.2f} F1={f1:.2f}; alerts: "
+            f"{items_path.stem}: attribution P={p:.2f} R={r:.2f} F1={f1:.2f}; alerts: "
             f"{total.alerts} sent, {total.false_alerts} false, {total.missed} missed"
         )
     if args.runner:

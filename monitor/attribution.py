@@ -247,6 +247,7 @@ class Role:
     restates: int | None = None  # index of the earlier figure this one restates
     sentence_kind: bool = False  # the kind was read from the sentence, not the segment
     in_title: tuple[str, ...] = ()  # watch entities named in the title
+    state: bool = False  # the holder is a state: a government, a ministry, a country
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,6 +444,16 @@ def _judge(
         return 0, f'{what} ("{role.relation.words}"), not a total'
     about = set(claim.about)
     kind = role.kind.value if role.kind else None
+    # What a state puts into a company named beside it is aid ("Japan to spend 732 billion
+    # yen ... for TSMC's second plant", "일본 정부는 TSMC 제1공장에 4760억엔을 투자"): a grant.
+    aid = (
+        role.state
+        and kind in (None, "investment")
+        and not set(role.entities) & about
+        and bool(about & set(role.named))
+    )
+    if aid:
+        kind = "grant"
     # A deal's price belongs to both sides: "SoftBank's $66 bln sale of Arm to Nvidia".
     sides = set(role.in_sentence) | (set(role.entities) if role.holder_from == "title" else set())
     deal = kind == "deal" and len(about & sides) > 1
@@ -450,7 +461,7 @@ def _judge(
     granted = (
         kind == "grant"
         and not set(role.entities) & about
-        and bool(role.holder and _GRANTOR.search(role.holder))
+        and role.state
         and bool(about & {*role.in_sentence, *role.in_title})
     )
     listed = role.holder_from == "list"
@@ -494,13 +505,19 @@ def _judge(
         held, holder = 1, f"{holder}, beside {'/'.join(sorted(set(role.named) & about))}"
     word = sorted(topic_near or topic_far or topic_article)[0]
     parts = [f"held by {holder} ({role.holder_from})"]
-    if kind:
+    if aid:
+        parts.append(f"a grant (state money for {'/'.join(sorted(about & set(role.named)))})")
+    elif kind:
         parts.append(f'{kind} ("{role.kind.words if role.kind else ""}")')
     if role.places:
         parts.append(f"in {', '.join(role.places)}")
     where = {3: "its clause", 2: "its sentence", 1: "the article"}[topic]
     parts.append(f"topic {word!r} in {where}")
-    return held + topic + (3 if kind else 0), "; ".join(parts)
+    # More of the claim's own words is better evidence ("제2공장 ... 지원" over "지원" alone),
+    # but never as good as a word one level nearer.
+    matched = topic_near or topic_far or topic_article
+    score = held + 2 * topic + min(len(matched) - 1, 1) + (3 if kind else 0)
+    return score, "; ".join(parts)
 
 
 def _contained(words: Sequence[str], found: set[str]) -> set[str]:
@@ -572,6 +589,9 @@ def _read_role(
         tuple(sorted(_entities(terms, mentions))),
         sentence_kind=sentence_kind and kind is not None,
         in_title=tuple(sorted(title_entities)),
+        state=bool(
+            holder and (_GRANTOR.search(holder) or re.sub(r"['’]s?$", "", holder) in terms.places)
+        ),
     )
 
 

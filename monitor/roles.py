@@ -239,6 +239,9 @@ _KIND_CUES: dict[str, list[str]] = {
         r"\bto help\b",
         r"\bfrom (?:the )?(?:CHIPS|federal|government|U\.?S\.? government|state)\b",
         r"보조금",
+        r"보조",
+        r"지원(?=을|를|액|은|이|의|\s|$)",
+        r"\ballocat\w+",
         r"지급",
         r"(?<=[을를] )주(?=기로|는|었|겠|ㄴ다|기\s|어|고)",
         r"지원(?:하|할|한|해|받)",
@@ -380,7 +383,8 @@ _RELATION_CUES: dict[str, list[str]] = {
         r"(?<=[가-힣])당\s*$",
     ],
     "per_period": [
-        r"\b(?:this|each|every|per|a) (?:year|quarter|month)\b(?! later| ago| earlier| before)",
+        r"(?<!later )(?<!earlier )\b(?:this|each|every|per|a) (?:year|quarter|month)\b"
+        r"(?! later| ago| earlier| before)",
         r"\bannual(?:ly)?\b",
         r"\byearly\b",
         r"\bin (?:the )?(?:first|second|third|fourth) quarter\b",
@@ -397,6 +401,12 @@ _COMPARISON = re.compile(
     r"(?<!more )(?<!less )(?<!rather )(?<!other )(?<!fewer )"
     r"\b(?:than|compared (?:with|to)|versus|vs\.?|unlike|dwarf\w*)\b|보다|대비|비해",
     re.IGNORECASE,
+)
+
+
+_NAMES_AMOUNT = re.compile(
+    r"\s*(?:[(（][^()（）]{0,40}[)）]\s*)?(?:(?:in|of|as|worth of)\s+(?:[\w.-]+\s+){0,4}"
+    r"|(?:규모|어치|상당)?의\s+(?:\S+\s+){0,2})"
 )
 
 
@@ -420,10 +430,16 @@ def kind_of(segment: str, at: int, end: int) -> Cue | None:
             heads.append(match)
     for match in heads:
         name = match.lastgroup or ""
-        distance = match.start() - end if match.start() >= at else at - match.end()
+        after = match.start() >= at
+        distance = match.start() - end if after else at - match.end()
         # A cue right after the figure ("a $5 billion grant", "5조 원을 투자") outranks one
-        # as near before it: a noun or verb attached to the amount says what it is.
-        rank = (max(distance, 0) * 2 - (1 if match.start() >= at else 0), -len(match.group()))
+        # as near before it: a noun or verb attached to the amount says what it is. One that
+        # names the amount ("732 billion yen in subsidies", "4760억엔의 보조금") outranks all.
+        named = after and _NAMES_AMOUNT.fullmatch(segment, end, match.start())
+        rank = (
+            -1 if named else max(distance, 0) * 2 - (1 if after else 0),
+            -len(match.group()),
+        )
         if best is None or rank < best[:2]:
             best = (*rank, Cue(_KIND_OF[name], match.group()))
     return best[2] if best else None
