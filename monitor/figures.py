@@ -512,7 +512,8 @@ _QUAL_AFTER = re.compile(
 # 만원", "단돈 천원"), or a word after it that only amounts take ("백원짜리", "만원 규모").
 _KO_MONEY_BEFORE = re.compile(
     r"(?:(?<![가-힣])(?:약|대략|총|최대|최소|무려|단돈|불과|고작)|가격|금액|비용|요금|값|액수|예산|료)"
-    r"(?:[은는이가을를도만]|으로|로)?\s?\Z"
+    # Not the object particles 을/를: "비용을 이유로" (for the reason of cost) is no price.
+    r"(?:[은는이가도만]|으로|로)?\s?\Z"
 )
 _KO_MONEY_AFTER = re.compile(r"\s?(?:규모|짜리|어치|상당|씩)")
 _PLUS = re.compile(r"-?plus\b|\+", re.IGNORECASE)

@@ -354,7 +354,9 @@ _RELATION_CUES: dict[str, list[str]] = {
     ],
     "increment": [
         r"\b(?:an? )?(?:additional|another|extra|further|more)\s*$",
+        r"\b(?:an? )?(?:additional|extra|further)\s+(?:[\w-]+\s+){0,2}of\s*$",
         r"^\s*(?:more|extra)\b",
+        r"^\s*(?:[(（][^()（）]{0,40}[)）]\s*)?in\s+(?:additional|extra|further|new)\b",
         r"추가(?:로|적으로|\s?투자|\s?자금)?\s*$",
         r"^\S*\s?(?:을|를)?\s?더\b",
         r"^\S*\s?(?:을|를)? 추가",

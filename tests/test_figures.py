@@ -477,6 +477,7 @@ def test_plausible_amounts_are_not_flagged() -> None:
     "text",
     [
         "노조는 임금 체불을 이유로 파업에 들어갔다",  # 이 + 유로
+        "인텔은 높은 건설 비용을 이유로 보조금 증액을 요구했다",  # a money word, then 을
         "출근길 만원 버스에 시달렸다",  # 만원: packed full
         "회사는 사원 이원화 제도를 도입했다",  # 이 + 원화
         "조원동 전 경제수석이 법정에 섰다",  # a name

@@ -230,6 +230,12 @@ def test_a_us_place_ties() -> None:
         ),
         ("삼성전자는 텍사스 공장에 20조원을 더 투자한다.", "20조원", "increment"),
         (
+            "Commerce will give Samsung an additional grant of $2 billion for Texas.",
+            "$2 billion",
+            "increment",
+        ),
+        ("Samsung gets $2 billion in additional CHIPS grants.", "$2 billion", "increment"),
+        (
             "Intel's CHIPS grant is $600 million less than first announced.",
             "$600 million",
             "difference",
