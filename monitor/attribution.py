@@ -187,6 +187,10 @@ _AFTER_INITIAL_NAME = re.compile(
     r"\s+(?:is|was|has|had|will|would|could|may|can|said|says|plans?|agreed|announced|kept|"
     r"\w+ed|\w+s)\b"
 )
+_AS_SUBJECT = re.compile(
+    r"\s+(?:to\s+[a-z]+|will|would|has|had|is|was|plans?|agreed|approved|offered|gives?|"
+    r"gave|grants?|granted|awarded|pledged|committed|provides?|provided)\b"
+)
 _CONVERSION_AFTER = re.compile(r"\s?[(（][^()（）]{0,40}[)）]")
 
 HolderFrom = Literal["attached", "segment", "list", "sentence", "title", "none"]
@@ -221,12 +225,12 @@ _KO_SUBJECT = re.compile(r"(?:은|는|이|가|도)(?=\s)")
 # Who gives a grant is not who holds it: "Commerce finalized $7.86 billion for Intel".
 _GRANTOR = re.compile(
     r"(?i)\b(?:department|commerce|administration|government|treasury|congress|ministry|"
-    r"agency|white house)\b|상무부|정부|행정부|재무부|의회|당국"
+    r"agency|white house|federal|state|American|Japanese|German|Chinese|Korean|Taiwanese|"
+    r"British|French|Indian|European)\b|상무부|정부|행정부|재무부|의회|당국|경산성|경제산업성"
 )
-# A subject that points back to a party named before: "the Taiwanese chipmaker says ...".
-_ANAPHOR = re.compile(
-    r"\s*(?:the\s+(?:[\w-]+\s+)?(?:company|firm|chipmaker|group|maker|manufacturer|giant|"
-    r"startup|supplier)|it|its|회사는|이 회사는|동사는)\b",
+_ANAPHOR_IN = re.compile(
+    r"\b(?:the\s+(?:[\w.-]+\s+){0,2}(?:company|firm|chipmaker|group|maker|manufacturer|"
+    r"giant|startup|supplier)|회사)\b",
     re.I,
 )
 _POSSESSIVE = re.compile(r"(?:['’]s?|의)\s")
@@ -613,6 +617,7 @@ def _parties(
                 text[s:e].endswith(("'s", "’s"))
                 or _POSSESSIVE.match(text, e)
                 or _GOVERNMENT.match(text, e)
+                or _AS_SUBJECT.match(text, e)  # "Berlin approved", "Japan to spend"
             )
         )
     ]
@@ -684,8 +689,13 @@ def _holder(
     after = [p for p in parties if figure.end <= p[0] and p[1] <= seg_end]
     # Outside its segment, the sentence's subject: its first party.
     earlier = [p for p in parties if sentence[0] <= p[0] and p[1] <= seg_start]
-    if not before and _ANAPHOR.match(text, seg_start):
-        earlier = [p for p in earlier if p[3]][-1:] or earlier
+    # A subject that points back ("the U.S. company investing", "the chipmaker says") nearer
+    # to the figure than any party names the watch entity named last before it.
+    last = before[-1][1] if before else seg_start
+    if _ANAPHOR_IN.search(text, last, figure.start):
+        named = [p for p in parties if p[3] and p[1] <= figure.start]
+        if named:
+            return named[-1][2], named[-1][3], "sentence"
     for chosen, found in (
         (before[-1:], "segment"),
         (after[:1], "segment"),

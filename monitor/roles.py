@@ -104,7 +104,7 @@ PLACES: dict[str, tuple[str, ...]] = {
     ),
     "JP": ("Japan", "Tokyo", "Kumamoto", "Hokkaido", "일본", "도쿄", "구마모토"),
     "CN": ("China", "Beijing", "Shanghai", "Shenzhen", "중국", "베이징", "상하이"),
-    "TW": ("Taiwan", "Hsinchu", "Tainan", "대만", "타이완", "신주"),
+    "TW": ("Taiwan", "Taipei", "Hsinchu", "Tainan", "대만", "타이완", "타이베이", "신주"),
     "AE": (
         "UAE",
         "United Arab Emirates",
@@ -117,7 +117,16 @@ PLACES: dict[str, tuple[str, ...]] = {
     ),
     "SA": ("Saudi Arabia", "Saudi", "Riyadh", "사우디아라비아", "사우디"),
     "EU": ("Europe", "European Union", "EU", "유럽", "유럽연합"),
-    "DE": ("Germany", "Magdeburg", "Dresden", "독일", "마그데부르크", "드레스덴"),
+    "DE": (
+        "Germany",
+        "Berlin",
+        "Magdeburg",
+        "Dresden",
+        "독일",
+        "베를린",
+        "마그데부르크",
+        "드레스덴",
+    ),
     "UK": (
         "United Kingdom",
         "Britain",
