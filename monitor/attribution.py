@@ -250,7 +250,6 @@ class Role:
     in_sentence: tuple[str, ...] = ()  # watch entities named in its sentence
     restates: int | None = None  # index of the earlier figure this one restates
     sentence_kind: bool = False  # the kind was read from the sentence, not the segment
-    in_title: tuple[str, ...] = ()  # watch entities named in the title
     state: bool = False  # the holder is a state: a government, a ministry, a country
 
 
@@ -466,7 +465,7 @@ def _judge(
         kind == "grant"
         and not set(role.entities) & about
         and role.state
-        and bool(about & {*role.in_sentence, *role.in_title})
+        and bool(about & set(role.in_sentence))
     )
     listed = role.holder_from == "list"
     held_by = (bool(set(role.entities) & about) and not listed) or deal or granted
@@ -592,7 +591,6 @@ def _read_role(
         tuple(sorted(_entities(terms, in_segment))),
         tuple(sorted(_entities(terms, mentions))),
         sentence_kind=sentence_kind and kind is not None,
-        in_title=tuple(sorted(title_entities)),
         state=bool(
             holder and (_GRANTOR.search(holder) or re.sub(r"['’]s?$", "", holder) in terms.places)
         ),

@@ -448,7 +448,7 @@ def kind_of(segment: str, at: int, end: int) -> Cue | None:
         # names the amount ("732 billion yen in subsidies", "4760억엔의 보조금") outranks all.
         named = after and _NAMES_AMOUNT.fullmatch(segment, end, match.start())
         rank = (
-            -1 if named else max(distance, 0) * 2 - (1 if after else 0),
+            distance - 1000 if named else max(distance, 0) * 2 - (1 if after else 0),
             -len(match.group()),
         )
         if best is None or rank < best[:2]:
