@@ -251,6 +251,7 @@ class Role:
     restates: int | None = None  # index of the earlier figure this one restates
     sentence_kind: bool = False  # the kind was read from the sentence, not the segment
     state: bool = False  # the holder is a state: a government, a ministry, a country
+    lede_words: frozenset[str] = frozenset()  # the watch's terms in the title and lede
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +325,11 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
     title_mentions = _matches(terms, title, 0, ())
     title_entities = _entities(terms, title_mentions)
     title_places = _places(terms, title_mentions)
+    # The title and the lede say what the story is about.
+    lede_end = spans[1][1] if len(spans) > 1 else len(text)
+    lede_words = frozenset(
+        term for _, _, term in (*title_mentions, *_matches(terms, text[:lede_end], 0, masked))
+    )
     # "SoftBank, OpenAI and Oracle form $500 billion Stargate venture": a story of several
     # parties together; its sentences that name no party are theirs together.
     title_parties = _parties(terms, title, (0, len(title)), title_mentions, ())
@@ -358,6 +364,7 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
             masked,
             compared,
         )
+        role = replace(role, lede_words=lede_words)
         # "The $6.4 billion ..." refers back whatever it says; a bare figure does when its
         # own words say nothing ("그러나 9천조 달러는 ...").
         definite = text[start : figure.start].strip() in ("The", "the", "This", "That")
@@ -487,8 +494,12 @@ def _judge(
     # A topic word inside a longer name counts ("반도체 메가 클러스터" holds 클러스터).
     topic_near = _contained(claim.topic, near)
     topic_far = _contained(claim.topic, far)
+    # The article's words count when its story speaks for the figure: the sentence names no
+    # party, or it says what kind of money and the title or lede name the claim's topic.
     topic_article = (
-        _contained(claim.topic, article) if role.holder_from == "title" or kind else set()
+        _contained(claim.topic, article)
+        if role.holder_from == "title" or (kind and _contained(claim.topic, role.lede_words))
+        else set()
     )
     if claim.kind and kind is not None and kind not in claim.kind:
         return (
