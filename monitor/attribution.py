@@ -39,7 +39,7 @@ text ("9천 조달러" holds 조달) counts for nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
@@ -534,7 +534,7 @@ def _judge(
     return score, "; ".join(parts)
 
 
-def _contained(words: Sequence[str], found: set[str]) -> set[str]:
+def _contained(words: Sequence[str], found: Set[str]) -> set[str]:
     """The `words` found, alone or inside a longer term found."""
     lowered = [term.lower() for term in found]
     return {word for word in words if any(word.lower() in term for term in lowered)}
