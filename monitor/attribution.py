@@ -518,7 +518,7 @@ def _judge(
     if not held_by:
         held, holder = 1, f"{holder}, beside {'/'.join(sorted(set(role.named) & about))}"
     word = sorted(topic_near or topic_far or topic_article)[0]
-    parts = [f"held by {holder} ({role.holder_from})"]
+    parts = [f"held by {holder}{_HELD_WHERE[role.holder_from]}"]
     if aid:
         parts.append(f"a grant (state money for {'/'.join(sorted(about & set(role.named)))})")
     elif kind:
@@ -532,6 +532,17 @@ def _judge(
     matched = topic_near or topic_far or topic_article
     score = held + 2 * topic + min(len(matched) - 1, 1) + (3 if kind else 0)
     return score, "; ".join(parts)
+
+
+# How the holder was found, as the reason says it.
+_HELD_WHERE: dict[HolderFrom, str] = {
+    "attached": " (attached to the figure)",
+    "segment": " (its clause)",
+    "list": " (named with others)",
+    "sentence": " (its sentence)",
+    "title": "",
+    "none": "",
+}
 
 
 def _contained(words: Sequence[str], found: Set[str]) -> set[str]:

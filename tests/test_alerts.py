@@ -123,9 +123,9 @@ def test_change_has_header_fields_quote_and_article_button():
 
 
 def test_change_says_why_the_figure_is_this_claims():
-    why = "held by Altman (segment); target (\"seeking\"); topic 'chip' in its clause"
+    why = "held by Altman (its clause); target (\"seeking\"); topic 'chip' in its clause"
     message = render(kind="change", key=CHANGE["key"], payload=_change(why=why), channel="c")
-    assert "Why this claim: held by Altman (segment)" in _texts(message.blocks)
+    assert "Why this claim: held by Altman (its clause)" in _texts(message.blocks)
     assert message.metadata["event_payload"]["why"] == why
     _assert_within_slack_limits(message.blocks)
     plain = render(kind="change", key=CHANGE["key"], payload=CHANGE, channel="c")
