@@ -88,12 +88,11 @@ PLACES: dict[str, tuple[str, ...]] = {
         "국내",
         "대한민국",
         "서울",
-        "경기",
         "경기도",
         "용인",
         "평택",
         "기흥",
-        "화성",
+        "화성시",
         "이천",
         "청주",
         "구미",
@@ -104,7 +103,7 @@ PLACES: dict[str, tuple[str, ...]] = {
     ),
     "JP": ("Japan", "Tokyo", "Kumamoto", "Hokkaido", "일본", "도쿄", "구마모토"),
     "CN": ("China", "Beijing", "Shanghai", "Shenzhen", "중국", "베이징", "상하이"),
-    "TW": ("Taiwan", "Taipei", "Hsinchu", "Tainan", "대만", "타이완", "타이베이", "신주"),
+    "TW": ("Taiwan", "Taipei", "Hsinchu", "Tainan", "대만", "타이완", "타이베이"),
     "AE": (
         "UAE",
         "United Arab Emirates",
@@ -138,7 +137,7 @@ PLACES: dict[str, tuple[str, ...]] = {
         "런던",
     ),
     "FR": ("France", "Paris", "프랑스", "파리"),
-    "IN": ("India", "Gujarat", "인도"),
+    "IN": ("India", "Gujarat", "인도 정부"),
     "VN": ("Vietnam", "베트남"),
     "SG": ("Singapore", "싱가포르"),
     "MY": ("Malaysia", "말레이시아"),
@@ -201,12 +200,11 @@ _KIND_CUES: dict[str, list[str]] = {
         r"모아",
         r"펀딩",
         r"추진",
-        r"마련하",
+        r"마련(?:하|한|할|해)",
     ],
     "raised": [
         r"\brais(?:ed|es)\b(?!\s+(?:\S+\s+){0,4}?to\b)",
         r"\bsecured\b",
-        r"\bclosed\b",
         r"\bcollected\b",
         r"\bin (?:new )?funding\b",
         r"\bfunding round\b",
@@ -245,14 +243,13 @@ _KIND_CUES: dict[str, list[str]] = {
         r"\bCHIPS (?:Act )?funding\b",
         r"\bdirect funding\b",
         r"\b(?:federal|government|state|public|CHIPS)\b[\w\s.]{0,30}?\b(?:funding|support|money|financing)\b",
-        r"\bto help\b",
+        r"\bto help (?:the )?[A-Z]",
         r"\bfrom (?:the )?(?:CHIPS|federal|government|U\.?S\.? government|state)\b",
         r"보조금",
-        r"보조",
+        r"보조(?=금|하|할|한|해|\s|$)",
         r"지원(?=을|를|액|은|이|의|\s|$)",
-        r"\ballocat\w+",
         r"지급",
-        r"(?<=[을를] )주(?=기로|는|었|겠|ㄴ다|기\s|어|고)",
+        r"(?<=[을를] )(?:주기로|주는|준다|줬|준|주었|주겠|주고)",
         r"지원(?:하|할|한|해|받)",
         r"지원금",
         r"세액공제",
@@ -282,7 +279,7 @@ _KIND_CUES: dict[str, list[str]] = {
         r"\bcapex\b",
         r"\bcapital expenditure\w*",
         r"\bbuild\w*",
-        r"\bcommit\w*",
+        r"\bcommit(?:s|ted|ting|ments?)?\b",
         r"\bpledg\w*",
         r"\bexpansion\b",
         r"\bproject\b",
@@ -294,7 +291,7 @@ _KIND_CUES: dict[str, list[str]] = {
         r"투입",
         r"예산",
         r"\bbudget\w*",
-        r"들이",
+        r"(?<=[을를] )들(?:이|여|인)",
         r"건설",
         r"짓",
         r"설립",
@@ -353,59 +350,62 @@ _KIND_CUES: dict[str, list[str]] = {
 }
 _KIND, _KIND_OF = _cues(_KIND_CUES)
 
-_RELATION_CUES: dict[str, list[str]] = {
-    "difference": [
-        r"^\s*(?:less|lower|smaller|fewer|higher|larger|bigger|below|above)\b",
-        r"\b(?:cut|reduced|lowered|raised|increased?s?|decreased?s?|trimmed|by)\s+by\s+"
-        r"(?:about |around |over |nearly |some |more than |roughly |up to )?$",
-        r"(?<![\w-])by\s+(?:about |around |over |nearly |some |more than |roughly )?$",
+# Where a relation's words stand: just before the figure in its segment, just after it, or
+# earlier in its sentence (Korean puts a period first: "올해 ... 민간 투자 60조 원").
+Side = Literal["before", "after", "sentence"]
+_WINDOW: dict[Side, int] = {"before": 60, "after": 40, "sentence": 40}
+_RELATION_CUES: list[tuple[Relation, Side, str]] = [
+    ("difference", "after", r"^\s*(?:less|lower|smaller|fewer|higher|larger|bigger|below|above)\b"),
+    (
+        "difference",
+        "before",
+        r"(?<![\w-])by\s+(?:about |around |over |nearly |some |more than |roughly |up to )?$",
+    ),
+    (
+        "difference",
+        "after",
         r"^\s*(?:이상|넘게|가량|정도|가까이|이나)?\s*(?:줄|늘|감소|증가|삭감|축소|적|많|낮|높|깎)",
-    ],
-    "increment": [
-        r"\b(?:an? )?(?:additional|another|extra|further|more)\s*$",
-        r"\b(?:an? )?(?:additional|extra|further)\s+(?:[\w-]+\s+){0,2}of\s*$",
-        r"^\s*(?:more|extra)\b",
-        r"^\s*(?:[(（][^()（）]{0,40}[)）]\s*)?in\s+(?:additional|extra|further|new)\b",
-        r"추가(?:로|적으로|\s?투자|\s?자금)?\s*$",
-        r"^\S*\s?(?:을|를)?\s?더\b",
-        r"^\S*\s?(?:을|를)? 추가",
-    ],
-    "part": [
-        r"^\s*(?:in cash|in (?:\w+ )?stock|in shares|in equity|in debt)\b",
-        r"\b(?:each|per|every) (?:new )?(?:plant|fab|factory|site|phase|chip)\b.*$",
-        r"\binitial(?:ly)?\s*$",
-        r"\bfirst phase\b",
-        r"\bincluding\b",
-        r"\bincludes?\b",
-        r"^.{0,24}\bearn-?out\b",
-        r"\bof which\b",
-        r"\bassigning\b",
-        r"\bshare of\b",
-        r"초기(?:\s?자금으로)?\s*$",
-        r"1차",
-        r"2차",
-        r"1단계",
-        r"각각",
-        r"이 중",
-        r"몫",
-        r"혼자",
-        r"나머지",
-        r"개당",
-        r"(?<=[가-힣])당\s*$",
-    ],
-    "per_period": [
-        r"(?<!later )(?<!earlier )\b(?:this|each|every|per|a) (?:year|quarter|month)\b"
-        r"(?! later| ago| earlier| before)",
-        r"\bannual(?:ly)?\b",
-        r"\byearly\b",
-        r"\bin (?:the )?(?:first|second|third|fourth) quarter\b",
-        r"올해(?!\s?(?:초|말|상반기|하반기|들어|발표))",
-        r"연간",
-        r"매년",
-        r"분기",
-        r"한 해",
-    ],
-}
+    ),
+    ("increment", "before", r"\b(?:an? )?(?:additional|another|extra|further|more)\s*$"),
+    ("increment", "before", r"\b(?:an? )?(?:additional|extra|further)\s+(?:[\w-]+\s+){0,2}of\s*$"),
+    ("increment", "after", r"^\s*(?:more|extra)\b"),
+    ("increment", "after", r"^\s*in\s+(?:additional|extra|further)\b"),
+    ("increment", "before", r"추가(?:로|적으로|\s?투자|\s?자금)?\s*$"),
+    ("increment", "after", r"^\S*\s?(?:을|를)?\s?더\b"),
+    ("increment", "after", r"^\S*\s?(?:을|를)? 추가"),
+    ("part", "after", r"^\s*(?:in cash|in (?:\w+ )?stock|in shares|in equity|in debt)\b"),
+    ("part", "before", r"\b(?:each|per|every) (?:new )?(?:plant|fab|factory|site|phase|chip)\b"),
+    (
+        "part",
+        "after",
+        r"^\s*(?:(?:on|for|in) )?(?:each|every|per) (?:new )?"
+        r"(?:plant|fab|factory|site|phase|chip)\b",
+    ),
+    ("part", "after", r"^.{0,24}\bearn-?out\b"),
+    ("part", "before", r"\binitial(?:ly)?\s*$"),
+    ("part", "before", r"\bfirst phase\b"),
+    ("part", "before", r"\binclud(?:ing|es?)\b"),
+    ("part", "before", r"\bof which\b"),
+    ("part", "before", r"\bassigning\b"),
+    ("part", "before", r"\bshare of\b"),
+    ("part", "before", r"초기(?:\s?자금으로)?\s*$"),
+    ("part", "before", r"(?<![가-힣0-9])[12]차(?:로|에|분)?(?=\s)"),
+    ("part", "before", r"(?<![가-힣0-9])1단계"),
+    ("part", "before", r"각각"),
+    ("part", "before", r"(?<![가-힣])이 중(?:에서)?(?=\s)"),
+    ("part", "after", r"^\S*\s?몫"),
+    ("part", "before", r"혼자"),
+    ("part", "before", r"나머지"),
+    ("part", "before", r"(?<=[가-힣])당\s*$"),  # "건당 150억 원": per case
+    ("per_period", "after", r"^\s*(?:a|per|each|every) (?:year|quarter|month)\b"),
+    ("per_period", "after", r"^\s*(?:annually|yearly|this year)\b"),
+    ("per_period", "before", r"\b(?:annual|yearly|this year's|next year's)\s+(?:\S+\s+)?$"),
+    ("per_period", "sentence", r"올해(?!\s?(?:초|말|상반기|하반기|들어|발표))"),
+    ("per_period", "before", r"(?:연간|매년|한 해|분기당|분기별|매 분기)\s*(?:\S+\s+){0,2}$"),
+]
+_RELATIONS = [
+    (relation, side, re.compile(regex, re.IGNORECASE)) for relation, side, regex in _RELATION_CUES
+]
 
 # The other side of a comparison: "far smaller than the $7.86 billion Intel received".
 _COMPARISON = re.compile(
@@ -458,16 +458,14 @@ def kind_of(segment: str, at: int, end: int) -> Cue | None:
 
 def relation_of(before: str, after: str, sentence_before: str) -> Cue | None:
     """How a figure relates to others, from the words just `before` and `after` it in its
-    segment; a period ("올해 ... 민간 투자 60조 원") may be named earlier in its sentence."""
-    for relation, regexes in _RELATION_CUES.items():
-        for regex in regexes:
-            if regex.startswith("^"):
-                text = after[:40]
-            elif relation == "per_period":
-                text = sentence_before[-40:]
-            else:
-                text = before[-60:]
-            match = re.search(regex, text, re.IGNORECASE)
-            if match:
-                return Cue(relation, match.group().strip())
+    segment, or earlier in its sentence (`sentence_before`)."""
+    texts: dict[Side, str] = {
+        "before": before[-_WINDOW["before"] :],
+        "after": after[: _WINDOW["after"]],
+        "sentence": sentence_before[-_WINDOW["sentence"] :],
+    }
+    for relation, side, pattern in _RELATIONS:
+        match = pattern.search(texts[side])
+        if match:
+            return Cue(relation, match.group().strip())
     return None
