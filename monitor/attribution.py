@@ -38,6 +38,7 @@ text ("9천 조달러" holds 조달) counts for nothing.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, replace
@@ -64,7 +65,8 @@ _ABBREVIATIONS = frozenset(
 # A clause ends at a comma or semicolon, a colon, a dash, an ellipsis, an English conjunction,
 # or a Korean connective ending: -는데/-ㄴ데, -지만, -며/-면서, and -고 after a verb stem.
 _CLAUSE_END = re.compile(
-    r"[,;:，](?=\s)|…|\s[—–-]\s|[·‘“\"]|\s(?:and|but|while|whereas|although|though|after|as)\s"
+    r"[,;:，](?=\s)|…|\s[—–-]\s|[·‘“\"]|\s(?:and|but|while|whereas|although|though|after)\s"
+    r"|(?<!\bmuch)(?<!\bmany)(?<!\bwell)\sas\s(?!(?:much|many|well|of|part|a|an)\b)"
     r"|(?<=[가-힣])(?:데|지만|며|면서|[하되있했였됐않이았었겠]고)(?=\s)"
 )
 # A capitalised name in English that is no watch entity: "Intel", "SK hynix", "Jim Keller".
@@ -73,24 +75,46 @@ _NAME = re.compile(r"(?<![\w$])[A-Z][A-Za-z0-9&.\-]*(?:\s+(?:[A-Z][A-Za-z0-9&.\-
 _SOURCE_BEFORE = re.compile(
     r"(?:according to|reported by|told|sources? (?:at|in))\s+(?:the\s+)?$", re.I
 )
+# "Intel said it plans to spend ..." keeps Intel: it speaks of its own money.
 _SOURCE_AFTER = re.compile(
-    r"\s*(?:reports?|reported|said|says|could not|did not|wrote|estimated|noted"
+    r"\s*(?:(?:reports?|reported|said|says|wrote|estimated|noted)"
+    r"(?!\s+(?:that\s+)?(?:it|its|they|their|he|she)\b)|could not|did not"
     r"|에 따르면|는 전했|가 전했)",
     re.I,
 )
 # The other side of a deal: "buy Arm from SoftBank".
 _COUNTERPARTY = re.compile(r"\bfrom\s+(?:the\s+)?$", re.I)
 _COUNTERPARTY_AFTER = re.compile(r"(?:로부터|으로부터|에 이어|에서)(?=\s)")
-# A government named by its country ("the U.S. government plans to spend", "미국 정부가").
+# Words of a state: who gives a grant, never who holds it ("Commerce finalized $7.86 billion
+# for Intel"); after a country's name they make it a party ("the U.S. government plans").
+_STATE_WORDS = (
+    r"department|commerce|administration|government|treasury|congress|ministry|agency|"
+    r"white house|officials?|federal|state"
+)
+_STATE_KO = r"정부|당국|상무부|행정부|재무부|의회|경산성|경제산업성"
+_NATIONALITY = r"American|Japanese|German|Chinese|Korean|Taiwanese|British|French|Indian|European"
+_GRANTOR = re.compile(rf"(?i)\b(?:{_STATE_WORDS}|{_NATIONALITY})\b|{_STATE_KO}")
 _GOVERNMENT = re.compile(
-    r"['’]?s?\s*(?:federal\s+)?(?:government|administration|officials?|Treasury|"
-    r"Commerce|Congress|정부|당국|상무부|행정부|재무부|의회)",
-    re.I,
+    rf"(?i)(?:['’]s?)?\s*(?:federal\s+)?(?:{_STATE_WORDS})\b|\s*(?:{_STATE_KO})"
 )
 # A Korean sentence's own topic ("칩스법은 527억 달러를 배정했고", "바이든 대통령은"): a
 # party, unless it points back ("이 프로젝트는", "그는") to the title's.
-_KO_TOPIC = re.compile(
-    r"^(?!(?:이|그|해당|이번|이들|이는|그는|회사는)(?=\s|$))([가-힣A-Za-z][^\s]*?)(?:은|는)(?=\s)"
+_KO_TOPIC = re.compile(r"^([가-힣A-Za-z][^\s]*?)(?:은|는)(?=\s)")
+_KO_POINTING = frozenset(
+    {
+        "이",
+        "그",
+        "이들",
+        "그들",
+        "이번",
+        "이번에",
+        "올해",
+        "이에",
+        "해당",
+        "회사",
+        "이 회사",
+        "업계",
+    }
 )
 _NOT_NAMES = frozenset(
     [
@@ -222,18 +246,35 @@ def _in_list(text: str, parties: Sequence[tuple[int, int, str, tuple[str, ...]]]
 
 
 _KO_SUBJECT = re.compile(r"(?:은|는|이|가|도)(?=\s)")
-# Who gives a grant is not who holds it: "Commerce finalized $7.86 billion for Intel".
-_GRANTOR = re.compile(
-    r"(?i)\b(?:department|commerce|administration|government|treasury|congress|ministry|"
-    r"agency|white house|federal|state|American|Japanese|German|Chinese|Korean|Taiwanese|"
-    r"British|French|Indian|European)\b|상무부|정부|행정부|재무부|의회|당국|경산성|경제산업성"
-)
 _ANAPHOR_IN = re.compile(
     r"\b(?:the\s+(?:[\w.-]+\s+){0,2}(?:company|firm|chipmaker|group|maker|manufacturer|"
     r"giant|startup|supplier)|회사)\b",
     re.I,
 )
 _POSSESSIVE = re.compile(r"(?:['’]s?|의)\s")
+_BEFORE_A_NAME = re.compile(r"\s*[A-Z]")  # "South Korea's Samsung": the place only modifies
+
+
+def _possessive(text: str, start: int, end: int) -> bool:
+    """Whether the name at `start:end` is possessive: "Samsung's", "Texas'", "삼성의"."""
+    return text[start:end].endswith(("'s", "’s")) or bool(_POSSESSIVE.match(text, end))
+
+
+def _past_possessive(text: str, end: int) -> int:
+    """Where the words after the name ending at `end` start, past its possessive ending."""
+    match = re.compile(r"(?:['’]s?)").match(text, end)
+    return match.end() if match else end
+
+
+def _unpossessed(name: str) -> str:
+    """`name` without its possessive ending ("Japan's" -> "Japan", "Texas'" -> "Texas")."""
+    return re.sub(r"(?:['’]s|(?<=s)['’])$", "", name)
+
+
+def _overlaps(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether `start:end` overlaps one of `spans` (sorted by start, not overlapping)."""
+    n = bisect.bisect_left(spans, (end,))
+    return n > 0 and spans[n - 1][1] > start
 
 
 @dataclass(frozen=True, slots=True)
@@ -548,7 +589,19 @@ _HELD_WHERE: dict[HolderFrom, str] = {
 def _contained(words: Sequence[str], found: Set[str]) -> set[str]:
     """The `words` found, alone or inside a longer term found."""
     lowered = [term.lower() for term in found]
-    return {word for word in words if any(word.lower() in term for term in lowered)}
+    return {
+        word
+        for word in words
+        if any(
+            word.lower() == term
+            or (
+                re.search(rf"(?<![a-z0-9]){re.escape(word.lower())}(?![a-z0-9])", term)
+                if _LATIN.match(word)
+                else word.lower() in term
+            )
+            for term in lowered
+        )
+    }
 
 
 def _a(kind: str) -> str:
@@ -613,9 +666,7 @@ def _read_role(
         tuple(sorted(_entities(terms, in_segment))),
         tuple(sorted(_entities(terms, mentions))),
         sentence_kind=sentence_kind and kind is not None,
-        state=bool(
-            holder and (_GRANTOR.search(holder) or re.sub(r"['’]s?$", "", holder) in terms.places)
-        ),
+        state=bool(holder and (_GRANTOR.search(holder) or _unpossessed(holder) in terms.places)),
     )
 
 
@@ -634,40 +685,47 @@ def _parties(
         or (
             t in terms.places
             and (
-                text[s:e].endswith(("'s", "’s"))
-                or _POSSESSIVE.match(text, e)
+                (
+                    (_possessive(text, s, e))
+                    and not _BEFORE_A_NAME.match(text, _past_possessive(text, e))
+                )
                 or _GOVERNMENT.match(text, e)
                 or _AS_SUBJECT.match(text, e)  # "Berlin approved", "Japan to spend"
             )
         )
     ]
-    taken = [(s, e) for s, e, _ in mentions]
+    taken = sorted([*((s, e) for s, e, _ in mentions), *masked])
     start, end = sentence
     topic = _KO_TOPIC.match(text[start:end])
-    if topic and not any(s < start + topic.end(1) for s, _, t in mentions if t in terms.entities):
+    if (
+        topic
+        and topic.group(1) not in _KO_POINTING
+        and not any(s < start + topic.end(1) for s, _, t in mentions if t in terms.entities)
+    ):
         parties.append((start, start + topic.end(1), topic.group(1), ()))
     for match in _NAME.finditer(text, start, end):
         tokens = [
             (match.start() + t.start(), match.start() + t.end(), t.group())
             for t in re.finditer(r"\S+", match.group())
         ]
-        while tokens and tokens[0][2].rstrip("'’s") in _NOT_NAMES:
-            tokens = tokens[1:]
-        while tokens and tokens[-1][2] in _NOT_NAMES:
-            tokens = tokens[:-1]
-        if not tokens:
+        first, last = 0, len(tokens)
+        while first < last and _unpossessed(tokens[first][2]) in _NOT_NAMES:
+            first += 1
+        while last > first and tokens[last - 1][2] in _NOT_NAMES:
+            last -= 1
+        if first == last:
             continue
-        s, e = tokens[0][0], tokens[-1][1]
+        s, e = tokens[first][0], tokens[last - 1][1]
         name = text[s:e]
-        if name in terms.places or any(s < te and ts < e for ts, te in (*taken, *masked)):
+        if name in terms.places or _overlaps(taken, s, e):
             continue
         initial = not text[start:s].strip()
         if (
             initial
-            and len(tokens) == 1
+            and last - first == 1
             and not any(c.isupper() for c in name[1:])
             and not _AFTER_INITIAL_NAME.match(text, e)
-            and not text.startswith(("'s", "’s"), e)
+            and not _possessive(text, s, e)
         ):
             continue  # "Chip supply may ...": a capital that only starts the sentence
         parties.append((s, e, name, ()))
@@ -863,7 +921,7 @@ def _term_pattern(term: str) -> str:
     take any ending (particles). Short terms with a capital are case-sensitive.
     """
     body = r"\s+".join(re.escape(word) for word in term.split())
-    sensitive = len(term) <= 4 and any(c.isupper() for c in term)
+    sensitive = (len(term) <= 4 and any(c.isupper() for c in term)) or term.isupper()
     if _LATIN.match(term[-1]):
         suffix = r"(?:['’]s)?" if sensitive else r"(?:['’]s|s|es)?"
         body = f"{body}{suffix}(?![A-Za-z0-9])"
@@ -873,11 +931,12 @@ def _term_pattern(term: str) -> str:
 def _matches(
     terms: _Terms, text: str, offset: int, masked: Sequence[tuple[int, int]]
 ) -> list[tuple[int, int, str]]:
-    """Every term in `text` as `(start, end, term)` in article offsets, skipping masked spans."""
+    """Every term in `text` as `(start, end, term)` in article offsets, skipping masked spans
+    (sorted by start, as figures are)."""
     found = []
     for match in terms.pattern.finditer(text):
         start, end = match.start() + offset, match.end() + offset
-        if any(start < m_end and m_start < end for m_start, m_end in masked):
+        if _overlaps(masked, start, end):
             continue
         found.append((start, end, terms.terms[int((match.lastgroup or "g0")[1:])]))
     return found
