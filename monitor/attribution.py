@@ -234,8 +234,10 @@ def _in_list(text: str, parties: Sequence[tuple[int, int, str, tuple[str, ...]]]
         return False
     others = [p for i, p in enumerate(parties) if i != n and not _GRANTOR.search(p[2])]
     joined = _JOINER.match(text, end)
+    # "Samsung, Intel's biggest rival, will invest": an apposition, not a list.
     if joined and (
-        any(p[0] == joined.end() for p in others) or _AND_OTHERS.match(text, joined.end())
+        any(p[0] == joined.end() and not _possessive(text, p[0], p[1]) for p in others)
+        or _AND_OTHERS.match(text, joined.end())
     ):
         return True
     return any(
@@ -412,7 +414,8 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
         weak = role.kind is None or role.sentence_kind
         restated = _restated(figure, figures[:index], roles) if definite or weak else None
         earlier = roles[restated] if restated is not None else None
-        if earlier is not None:
+        # Unless its own sentence names another holder ("Intel has $17 billion too").
+        if earlier is not None and (definite or _same_holder(role, earlier)):
             role = replace(earlier, restates=restated)
         roles.append(role)
         near = {t for s, e, t in mentions if seg_start <= s and e <= seg_end}
@@ -801,26 +804,36 @@ _LIST_GAP = re.compile(
 
 
 def _listed(text: str, index: int, figures: Sequence[Figure], roles: Sequence[Role | None]) -> bool:
-    """Whether figure `index` stands in a list of amounts of one kind ("360조원, 122조원으로",
-    "$12 billion in cash and $21.5 billion in stock"): each is a part. Amounts of different
-    kinds listed together ("a $450 million grant and $500 million in loans") are not."""
+    """Whether figure `index` stands in a list of amounts of one kind and one holder
+    ("360조원, 122조원으로", "$12 billion in cash and $21.5 billion in stock"): each is a part.
+    Amounts of different kinds ("a $450 million grant and $500 million in loans") or holders
+    ("Samsung will invest $17 billion and Intel $20 billion") listed together are not."""
     figure, role = figures[index], roles[index]
-    for other, other_role in zip(figures, roles, strict=True):
-        if other is figure or other_role is None or role is None:
+    if role is None:
+        return False
+    for n in (index - 1, index + 1):  # figures are in text order: a list is of neighbours
+        if not 0 <= n < len(figures) or roles[n] is None:
             continue
-        gap = (
-            (figure.end, other.start)
-            if other.start >= figure.end
-            else (other.end, figure.start)
-            if other.end <= figure.start
-            else None
-        )
-        if gap is None or not _LIST_GAP.fullmatch(text, *gap):
+        other, other_role = figures[n], roles[n]
+        assert other_role is not None
+        gap = (figure.end, other.start) if n > index else (other.end, figure.start)
+        if gap[0] > gap[1] or not _LIST_GAP.fullmatch(text, *gap):
             continue
         kinds = {r.kind.value for r in (role, other_role) if r.kind and not r.sentence_kind}
-        if len(kinds) <= 1:
+        owned = ("attached", "segment")
+        holders = {r.holder for r in (role, other_role) if r.holder_from in owned and r.holder}
+        if len(kinds) <= 1 and len(holders) <= 1:
             return True
     return False
+
+
+def _same_holder(role: Role, earlier: Role) -> bool:
+    """Whether `role` names no single holder of its own, or the same as `earlier`."""
+    return (
+        role.holder_from in ("none", "title", "list")
+        or role.holder == earlier.holder
+        or bool(set(role.entities) & set(earlier.entities))
+    )
 
 
 def _restated(
