@@ -224,7 +224,7 @@ _JOINER = re.compile(r"(?:와|과|및|\s?,|\s?·|\s+and|\s*&)\s*(?:and\s+)?")
 _AND_OTHERS = re.compile(r"[^\s,]+\s+등")  # "SK하이닉스 등": another name, and others
 
 
-def _in_list(text: str, parties: Sequence[tuple[int, int, str, tuple[str, ...]]], n: int) -> bool:
+def _in_list(text: str, parties: Sequence[_Party], n: int) -> bool:
     """Whether party `n` is named in a list with another ("Samsung and SK hynix",
     "삼성전자와 SK하이닉스 등"): then it holds the money together with others. A government
     named with a company ("Commerce and SK Hynix signed ...") is the other side of a grant,
@@ -328,6 +328,13 @@ class _Terms:
 
 
 _Mention = tuple[int, int, str]  # start, end, term (article offsets)
+_Party = tuple[int, int, str, tuple[str, ...]]  # start, end, name, the watch entities it is
+
+# Bounds, so that hostile text costs time in proportion to its length: how far from a figure
+# its words are read, and how many figures are decided at all (the rest are listed unread).
+_REACH = 300
+MAX_PER_SENTENCE = 50
+MAX_PER_ARTICLE = 500
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -380,18 +387,32 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
     everywhere = _matches(terms, text, 0, masked)
     all_words = {term for _, _, term in everywhere}
     article_places = _places(terms, everywhere)
-    sentence_mentions: dict[tuple[int, int], list[_Mention]] = {}
+    context: dict[tuple[int, int], tuple[list[_Mention], list[_Party]]] = {}
+    per_sentence: dict[tuple[int, int], int] = {}
+    ends = [end for _, end in spans]
     read: list[tuple[str, Role | None, set[str], set[str]]] = []  # quote, role, near, far
     roles: list[Role | None] = []
+    unread: dict[int, str] = {}
     for index, figure in enumerate(figures):
-        start, end = _sentence_of(spans, figure)
-        if figure.conversion_of is not None:
+        start, end = _sentence_of(spans, ends, figure)
+        per_sentence[start, end] = per_sentence.get((start, end), 0) + 1
+        too_many = (
+            f"not read: more than {MAX_PER_SENTENCE} amounts in one sentence"
+            if per_sentence[start, end] > MAX_PER_SENTENCE
+            else f"not read: more than {MAX_PER_ARTICLE} amounts in one article"
+            if index >= MAX_PER_ARTICLE
+            else None
+        )
+        if figure.conversion_of is not None or too_many:
+            if too_many:
+                unread[index] = too_many
             roles.append(None)
             read.append((text[start:end], None, set(), set()))
             continue
-        if (start, end) not in sentence_mentions:
-            sentence_mentions[start, end] = _matches(terms, text[start:end], start, masked)
-        mentions = sentence_mentions[start, end]
+        if (start, end) not in context:
+            mentions = _matches(terms, text[start:end], start, masked)
+            context[start, end] = (mentions, _parties(terms, text, (start, end), mentions, masked))
+        mentions, parties = context[start, end]
         seg_start, seg_end, compared = _segment_of(text, start, end, figure)
         role = _read_role(
             terms,
@@ -400,11 +421,11 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
             (seg_start, seg_end),
             figure,
             mentions,
+            parties,
             title_entities,
             title_places,
             title_listed,
             article_places,
-            masked,
             compared,
         )
         role = replace(role, lede_words=lede_words)
@@ -425,10 +446,8 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
         zip(figures, read, strict=True)
     ):
         if read_role is None:
-            original = figures[figure.conversion_of or 0].text
-            out.append(
-                Attribution(figure, index, None, (), quote, 0, None, f"a conversion of {original}")
-            )
+            why = unread.get(index) or f"a conversion of {figures[figure.conversion_of or 0].text}"
+            out.append(Attribution(figure, index, None, (), quote, 0, None, why))
             continue
         listed = read_role.relation is None and _listed(text, index, figures, roles)
         role = (
@@ -618,16 +637,15 @@ def _read_role(
     segment: tuple[int, int],
     figure: Figure,
     mentions: list[_Mention],
+    parties: list[_Party],
     title_entities: set[str],
     title_places: set[str],
     title_listed: bool,
     article_places: set[str],
-    masked: Sequence[tuple[int, int]],
     compared: bool,
 ) -> Role:
     """The role of `figure` from its segment, its sentence and the title (see module doc)."""
     seg_start, seg_end = segment
-    parties = _parties(terms, text, sentence, mentions, masked)
     holder, entities, holder_from = _holder(text, segment, sentence, figure, parties)
     if holder_from == "none" and title_entities:
         holder, entities, holder_from = (
@@ -639,17 +657,19 @@ def _read_role(
     # word after it reads as near.
     after = _CONVERSION_AFTER.match(text, figure.end, seg_end)
     rest = after.end() if after else figure.end
+    # The nearest cue wins, so a window around the figure is all that is read.
+    low = max(seg_start, figure.start - _REACH)
     kind = kind_of(
-        text[seg_start : figure.end] + text[rest:seg_end],
-        figure.start - seg_start,
-        figure.end - seg_start,
+        text[low : figure.end] + text[rest : min(seg_end, rest + _REACH)],
+        figure.start - low,
+        figure.end - low,
     )
     # With no word of its own, the sentence's nearest says what kind it is, more weakly.
     sentence_kind = kind is None
     if sentence_kind:
-        kind = kind_of(
-            text[sentence[0] : sentence[1]], figure.start - sentence[0], figure.end - sentence[0]
-        )
+        low = max(sentence[0], figure.start - _REACH)
+        high = min(sentence[1], figure.end + _REACH)
+        kind = kind_of(text[low:high], figure.start - low, figure.end - low)
     relation = relation_of(
         text[seg_start : figure.start], text[rest:seg_end], text[sentence[0] : figure.start]
     )
@@ -679,7 +699,7 @@ def _parties(
     sentence: tuple[int, int],
     mentions: list[_Mention],
     masked: Sequence[tuple[int, int]],
-) -> list[tuple[int, int, str, tuple[str, ...]]]:
+) -> list[_Party]:
     """Every party named in the sentence: watch entities and other capitalised names."""
     parties = [
         (s, e, text[s:e], tuple(sorted(terms.entities.get(t, ()))))
@@ -740,7 +760,7 @@ def _holder(
     segment: tuple[int, int],
     sentence: tuple[int, int],
     figure: Figure,
-    parties: list[tuple[int, int, str, tuple[str, ...]]],
+    parties: list[_Party],
 ) -> tuple[str | None, tuple[str, ...], HolderFrom]:
     """The party whose money `figure` is: attached to it, else nearest in its segment, else
     nearest before it in its sentence."""
@@ -977,17 +997,21 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _sentence_of(spans: list[tuple[int, int]], figure: Figure) -> tuple[int, int]:
-    """The span of the sentence(s) holding `figure`: from its first character to its last."""
-    first = next((s for s in spans if s[1] > figure.start), (figure.start, figure.end))
-    last = next((s for s in spans if s[1] >= figure.end), (figure.start, figure.end))
+def _sentence_of(spans: list[tuple[int, int]], ends: list[int], figure: Figure) -> tuple[int, int]:
+    """The span of the sentence(s) holding `figure`: from its first character to its last.
+    `ends` are the spans' ends, for bisection."""
+    n_first = bisect.bisect_right(ends, figure.start)
+    n_last = bisect.bisect_left(ends, figure.end)
+    first = spans[n_first] if n_first < len(spans) else (figure.start, figure.end)
+    last = spans[n_last] if n_last < len(spans) else (figure.start, figure.end)
     return min(first[0], figure.start), max(last[1], figure.end)
 
 
 def _clause_of(text: str, start: int, end: int, figure: Figure) -> tuple[int, int]:
-    """The span, in article offsets, of the clause of the sentence `start:end` holding `figure`."""
-    low, high = start, end
-    for match in _CLAUSE_END.finditer(text, start, end):
+    """The span, in article offsets, of the clause of the sentence `start:end` holding `figure`
+    (at most twice `_REACH` on each side of it)."""
+    low, high = max(start, figure.start - 2 * _REACH), min(end, figure.end + 2 * _REACH)
+    for match in _CLAUSE_END.finditer(text, low, high):
         if match.end() <= figure.start:
             low = match.end()
         elif match.start() >= figure.end:

@@ -158,18 +158,27 @@ class Cue:
     words: str  # the words it rests on, as written
 
 
-def _cues(table: dict[str, list[str]]) -> tuple[re.Pattern[str], dict[str, str]]:
-    """One pattern for every cue of `table` (value -> regexes), longest alternatives first."""
-    owner: dict[str, str] = {}
-    parts = []
-    for n, (value, regexes) in enumerate(table.items()):
-        name = f"c{n}"
-        owner[name] = value
-        parts.append(f"(?P<{name}>{'|'.join(regexes)})")
-    return re.compile("|".join(parts), re.IGNORECASE), owner
+_Found = tuple[int, int, str, str]  # start, end, kind, words
 
 
-# Order matters where cues overlap: earlier kinds are tried first at the same position.
+def _kind_cues(segment: str) -> list[_Found]:
+    """Every kind cue in `segment`, in order; of two that overlap the longer is kept
+    ("투자 유치를 추진" is a target, not the "투자 유치" of money raised)."""
+    found = sorted(
+        (
+            (match.start(), match.end(), kind, match.group())
+            for kind, pattern in _KINDS
+            for match in pattern.finditer(segment)
+        ),
+        key=lambda cue: (cue[0] - cue[1], cue[0]),
+    )
+    kept: list[_Found] = []
+    for cue in found:
+        if not any(cue[0] < other[1] and other[0] < cue[1] for other in kept):
+            kept.append(cue)
+    return sorted(kept)
+
+
 _KIND_CUES: dict[str, list[str]] = {
     "target": [
         r"\b(?:to|would|will|could|hopes? to|aims? to|plans? to|seeks? to|trying to|looking to)"
@@ -186,6 +195,7 @@ _KIND_CUES: dict[str, list[str]] = {
         r"\bin talks\b",
         r"\baim(?:s|ing)? for\b",
         r"\bwish\b",
+        r"(?:유치|조달)(?:를|을|에)?\s?(?:추진|나서|모색|계획)",  # pursuing money: a target
         r"필요",
         r"목표",
         r"모으(?:려|고|는|기)",
@@ -348,7 +358,9 @@ _KIND_CUES: dict[str, list[str]] = {
     "export": [r"\bexports?\b", r"수출"],
     "fine": [r"\bfines?\b", r"\bfined\b", r"\bpenalt\w+", r"과징금", r"벌금"],
 }
-_KIND, _KIND_OF = _cues(_KIND_CUES)
+_KINDS = [
+    (kind, re.compile("|".join(regexes), re.IGNORECASE)) for kind, regexes in _KIND_CUES.items()
+]
 
 # Where a relation's words stand: just before the figure in its segment, just after it, or
 # earlier in its sentence (Korean puts a period first: "올해 ... 민간 투자 60조 원").
@@ -415,6 +427,7 @@ _COMPARISON = re.compile(
 )
 
 
+_HEAD_GAP = re.compile(r"\s?")  # between the words of one noun phrase
 _NAMES_AMOUNT = re.compile(
     r"\s*(?:[(（][^()（）]{0,40}[)）]\s*)?(?:(?:in|of|as|worth of)\s+(?:[\w.-]+\s+){0,4}"
     r"|(?:규모|어치|상당)?의\s+(?:\S+\s+){0,2})"
@@ -428,31 +441,25 @@ def kind_of(segment: str, at: int, end: int) -> Cue | None:
     반도체 투자 지원금" is a grant, "a $6.4 billion CHIPS investment grant" too).
     """
     best: tuple[int, int, Cue] | None = None
-    matches = list(_KIND.finditer(segment))
-    heads: list[re.Match[str]] = []
-    for match in matches:
-        if (
-            heads
-            and match.start() >= at
-            and re.fullmatch(r"\s?", segment[heads[-1].end() : match.start()])
-        ):
-            heads[-1] = match
+    heads: list[_Found] = []
+    for cue in _kind_cues(segment):
+        if heads and cue[0] >= at and _HEAD_GAP.fullmatch(segment, heads[-1][1], cue[0]):
+            heads[-1] = cue
         else:
-            heads.append(match)
-    for match in heads:
-        name = match.lastgroup or ""
-        after = match.start() >= at
-        distance = match.start() - end if after else at - match.end()
+            heads.append(cue)
+    for start, stop, kind, words in heads:
+        after = start >= at
+        distance = start - end if after else at - stop
         # A cue right after the figure ("a $5 billion grant", "5조 원을 투자") outranks one
         # as near before it: a noun or verb attached to the amount says what it is. One that
         # names the amount ("732 billion yen in subsidies", "4760억엔의 보조금") outranks all.
-        named = after and _NAMES_AMOUNT.fullmatch(segment, end, match.start())
+        named = after and _NAMES_AMOUNT.fullmatch(segment, end, start)
         rank = (
             distance - 1000 if named else max(distance, 0) * 2 - (1 if after else 0),
-            -len(match.group()),
+            -len(words),
         )
         if best is None or rank < best[:2]:
-            best = (*rank, Cue(_KIND_OF[name], match.group()))
+            best = (*rank, Cue(kind, words))
     return best[2] if best else None
 
 

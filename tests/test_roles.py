@@ -307,3 +307,85 @@ def test_a_conversion_follows_its_original() -> None:
     assert got["170억 달러"].claim == "samsung-us"
     assert got["23조 원"].claim is None
     assert got["23조 원"].why.startswith("a conversion of")
+
+
+# ------------------------------------------------------------- shapes of ordinary news
+
+
+@pytest.mark.parametrize(
+    ("text", "figure", "claim"),
+    [
+        ("OpenAI raised $6.6 billion in new funding.", "$6.6 billion", "openai-raised"),
+        (
+            "South Korea's Samsung will invest $17 billion in a Texas chip plant.",
+            "$17 billion",
+            "samsung-us",
+        ),
+        (
+            "Samsung, Intel's biggest rival, will invest $17 billion in a Texas chip plant.",
+            "$17 billion",
+            "samsung-us",
+        ),
+        (
+            "Samsung will invest $17 billion and Intel $20 billion in Texas chip plants.",
+            "$17 billion",
+            "samsung-us",
+        ),
+        ("미국 정부는 삼성전자에 64억 달러의 보조금을 준다.", "64억 달러", "samsung-grant"),
+        (
+            "삼성전자는 건설이 중단됐던 텍사스 반도체 공장에 170억 달러를 투입한다.",
+            "170억 달러",
+            "samsung-us",
+        ),
+        (
+            "삼성전자는 2차전지 공장 옆 텍사스 반도체 공장에 170억 달러를 투자한다.",
+            "170억 달러",
+            "samsung-us",
+        ),
+        (
+            "경기 둔화에도 삼성전자는 텍사스 반도체 공장에 170억 달러를 투자한다.",
+            "170억 달러",
+            "samsung-us",
+        ),
+        ("This year, OpenAI raised $6.6 billion in funding.", "$6.6 billion", "openai-raised"),
+        ("오픈AI는 66억 달러 규모의 투자 유치를 마쳤다.", "66억 달러", "openai-raised"),
+    ],
+)
+def test_ordinary_sentences_keep_their_claim(text: str, figure: str, claim: str) -> None:
+    assert decide(text)[figure].claim == claim
+
+
+def test_a_company_that_speaks_of_its_own_money_holds_it() -> None:
+    got = decide("Intel said it plans to spend $100 billion on new plants.", "Samsung's Texas fab")
+    assert got["$100 billion"].claim is None
+    assert "Intel" in reason(got["$100 billion"], "samsung-us")
+
+
+def test_a_figure_naming_its_own_holder_restates_nothing() -> None:
+    text = "Samsung will invest $17 billion in a Texas chip plant. Intel has $17 billion too."
+    first, second = explain(FABS, "", text, extract(text))
+    assert first.claim == "samsung-us"
+    assert second.claim is None and second.role is not None and second.role.restates is None
+
+
+def test_pursuing_money_is_a_target_not_money_raised() -> None:
+    segment = "오픈AI는 66억 달러 규모의 투자 유치를 추진하고 있다."
+    [figure] = extract(segment)
+    cue = kind_of(segment, figure.start, figure.end)
+    assert cue is not None and (cue.value, cue.words) == ("target", "유치를 추진")
+
+
+def test_each_plant_after_the_figure_is_a_part() -> None:
+    decision = decide("Samsung will spend $12 billion on each plant in Texas.")["$12 billion"]
+    assert decision.claim is None
+    assert decision.role is not None and decision.role.relation is not None
+    assert decision.role.relation.value == "part"
+
+
+def test_a_sentence_of_too_many_amounts_is_left_unread() -> None:
+    text = "Samsung will invest " + ", ".join(f"${n} billion" for n in range(1, 121)) + " in Texas."
+    decisions = explain(FABS, "", text, extract(text))
+    assert len(decisions) == 120
+    unread = [d for d in decisions if d.why.startswith("not read")]
+    assert len(unread) == 120 - 50
+    assert all(d.claim is None and not d.candidates for d in unread)
