@@ -195,7 +195,8 @@ _KIND_CUES: dict[str, list[str]] = {
         r"\bin talks\b",
         r"\baim(?:s|ing)? for\b",
         r"\bwish\b",
-        r"(?:유치|조달)(?:를|을|에)?\s?(?:추진|나서|모색|계획)",  # pursuing money: a target
+        # Pursuing money is a target: "투자 유치 추진", "자금 조달에 나서".
+        r"(?:(?:투자|자금)\s?)?(?:유치|조달)(?:를|을|에)?\s?(?:추진|나서|모색|계획)",
         r"필요",
         r"목표",
         r"모으(?:려|고|는|기)",

@@ -372,7 +372,7 @@ def test_pursuing_money_is_a_target_not_money_raised() -> None:
     segment = "오픈AI는 66억 달러 규모의 투자 유치를 추진하고 있다."
     [figure] = extract(segment)
     cue = kind_of(segment, figure.start, figure.end)
-    assert cue is not None and (cue.value, cue.words) == ("target", "유치를 추진")
+    assert cue is not None and (cue.value, cue.words) == ("target", "투자 유치를 추진")
 
 
 def test_each_plant_after_the_figure_is_a_part() -> None:
