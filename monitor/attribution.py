@@ -4,36 +4,46 @@ Pure: no I/O. A figure is tied to a claim by its role, read from its own clause,
 the words that merely sit near it:
 
 - **whose money** (the holder): the party the figure is attached to ("Samsung's $17
-  billion", "인텔(85억 달러)"), else the party nearest before it in its segment, else after
-  it, else before it in its sentence; a sentence that names no party takes the title's. A
-  party is a watch entity, or another name (a capitalised name in English: "Intel plans to
-  spend $100 billion" is Intel's money, not the article's Samsung's). It must be one of the
-  claim's `about` entities.
+  billion", "인텔(85억 달러)"), else the subject of its segment (English: the first party;
+  Korean: the one marked 은/는/이/가/도; else the nearest), else the party after it, else its
+  sentence's subject; a sentence that names no party takes the title's. A party is a watch
+  entity or another name ("Intel plans to spend $100 billion" is Intel's money in a story
+  about Samsung). Who reports it ("according to Reuters") or sells ("from SoftBank") is no
+  holder; parties named together ("Samsung and SK hynix") share it; a subject that points
+  back ("the company") is the watch entity named last. It must be one of the claim's `about`
+  entities, except that a deal belongs to both its sides, and a grant to its recipient
+  named in the sentence, not to the state that gives it.
 - **what kind** (`monitor.roles.kind_of`: investment, target, raised, deal, valuation,
-  grant, ...): when the claim lists kinds (`kind:`), a figure of another kind is not tied,
-  and a figure whose kind cannot be read needs a topic word in its own segment.
-- **where**: when the claim lists places (`where:`), a figure whose segment, sentence or
-  title names only other places is not tied.
+  grant, loan, ...): when the claim lists kinds (`kind:`), a figure of another kind is not
+  tied; a figure whose kind cannot be read needs a topic word in its sentence. What a state
+  puts into a company named beside it is aid: a grant.
+- **where**: when the claim lists places (`where:`), a figure whose segment, sentence, title
+  or article names only other places is not tied.
 - **how it relates** (`monitor.roles.relation_of`): a part of a total ("$12 billion in
-  cash", "each plant"), an increment ("an additional $100 billion", "20조원을 더") or a
-  yearly amount ("올해 민간 투자 60조 원") is never a claim's total. A comparison ("smaller
+  cash", "each plant", amounts of one kind and holder listed together), an increment ("an
+  additional $100 billion", "20조원을 더"), a difference ("$600 million less") or one
+  period's amount ("올해 민간 투자 60조 원") is never a claim's total. A comparison ("smaller
   than the $7.86 billion Intel received") is its own segment, with its own holder.
-- **what about**: one of the claim's `topic` words in the figure's segment or sentence (or
-  anywhere in the article when the holder came from the title); an `unless` word in the
-  segment rules the claim out.
+- **what about**: one of the claim's `topic` words in the figure's segment or sentence, or in
+  the article when its sentence names no party or its title or lede name the topic; an
+  `unless` word in the segment rules the claim out.
 
 A known value is no evidence: a figure equal to a claim's value is tied on the same
-evidence as any other. "The $6.4 billion" restating an earlier figure of the same value
-takes that figure's role. When several claims fit, the strongest evidence wins; a tie is
+evidence as any other. A figure that restates an earlier one of the same value ("The $6.4
+billion ...", "그러나 9천조 달러는 ...") takes that figure's role, unless its own sentence
+names another holder. When several claims fit, the strongest evidence wins; a tie is
 ambiguous (recorded, never alerted). Every decision carries its reasons in words
 (`Attribution.why`, `Attribution.rejected`), which `monitor explain` shows.
 
+Work is bounded for hostile text: words are read within `_REACH` characters of a figure, and
+at most `MAX_PER_SENTENCE` amounts a sentence and `MAX_PER_ARTICLE` an article are decided.
+
 Aliases, topic words and places: Latin ones match on word boundaries, with an optional
 plural or possessive ("fabs", "Nvidia's", not "fabulous"); short ones with a capital ("Arm",
-"US", "TSMC") match case-sensitively and take only a possessive, so "army" and "Arms" are
-not Arm. Hangul ones match at the start of a word with any ending, so particles attach
-("알트먼은", "엔비디아의") but 한국 is not found inside 대한민국. A word inside a figure's own
-text ("9천 조달러" holds 조달) counts for nothing.
+"US", "TSMC") and all-capital ones ("CHIPS") match case-sensitively and take only a
+possessive, so "army" and "Arms" are not Arm. Hangul ones match at the start of a word with
+any ending, so particles attach ("알트먼은", "엔비디아의") but 한국 is not found inside
+대한민국. A word inside a figure's own text ("9천 조달러" holds 조달) counts for nothing.
 """
 
 from __future__ import annotations
