@@ -278,9 +278,9 @@ def _print_summary(console: Console, engine: Any, feeds: int, failed: list[Any])
         "     `monitor rules check rules/`.\n"
         "  2. Choose where alerts go: SLACK_BOT_TOKEN and SLACK_CHANNEL (threads corroborations),\n"
         "     or SLACK_WEBHOOK_URL; with neither, alerts are printed like the ones above.\n"
-        "  3. `monitor run --once` to poll everything once, then `monitor run` to keep watching.",
-        "  4. `monitor explain URL` says why each figure of a stored article was tied to a claim",
-        '     or not; each alert above says it too, under "Why this claim".',
+        "  3. `monitor run --once` to poll everything once, then `monitor run` to keep watching.\n"
+        "  4. `monitor explain URL` says why each figure of a stored article was tied to a\n"
+        '     claim or not; each alert above says it too, under "Why this claim".',
         highlight=False,
     )
 
