@@ -5,8 +5,9 @@ Run: .venv/bin/python bench/realnews.py [ITEMS.jsonl RULES.yaml]... [-v] [--runn
 Each pair is a file of labelled real news items (the shape of ../shared/realnews/items.jsonl:
 every money figure with its value, currency and the claim it states, or null) and the watch
 they are scored against. Defaults: ../shared/realnews/ with rules/ai-chip-funding.yaml, and
-each bench/realnews/WATCH.yaml with its WATCH.jsonl (other stories, labelled by us from
-public pages; sources in bench/realnews/SOURCES.md).
+each bench/realnews/WATCH.jsonl with the WATCH.yaml beside it (other stories), or with the
+shipped rules/WATCH.yaml (held-out items of the seed's stories); all labelled by us from
+public pages, sources in bench/realnews/SOURCES.md.
 
 The items go through `extract`, `attribute` and `compare` oldest first, as the daemon decides
 them, with no database, feed or Slack: seconds instead of a minute, for working on the rules.
@@ -37,12 +38,15 @@ from monitor.figures import Figure, extract  # noqa: E402
 from monitor.rules import Watch, load_watch  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "realnews"
-# The shared items against the seed watch, then each watch of ours beside its items.
+# The shared items against the seed watch, then each set of ours: WATCH.jsonl against the
+# WATCH.yaml beside it, or against the shipped rules/WATCH.yaml (held-out items of its stories).
 DEFAULT_SETS = [
     (SHARED / "items.jsonl", ROOT / "rules" / "ai-chip-funding.yaml"),
     *(
-        (rules.with_suffix(".jsonl"), rules)
-        for rules in sorted((ROOT / "bench" / "realnews").glob("*.yaml"))
+        (items, items.with_suffix(".yaml"))
+        if items.with_suffix(".yaml").exists()
+        else (items, ROOT / "rules" / items.with_suffix(".yaml").name)
+        for items in sorted((ROOT / "bench" / "realnews").glob("*.jsonl"))
     ),
 ]
 VALUE_TOL = 0.005
