@@ -335,6 +335,7 @@ class _Terms:
     terms: tuple[str, ...]  # group gN of `pattern` matches terms[N]
     entities: Mapping[str, frozenset[str]]  # alias -> the entities it names
     places: Mapping[str, frozenset[str]]  # place name -> the place ids it names
+    written: Mapping[str, str]  # another way to write a topic word -> the word ("2nd fab")
 
 
 _Mention = tuple[int, int, str]  # start, end, term (article offsets)
@@ -923,7 +924,8 @@ def _compile_terms(
     for place, names in places:
         for name in (place, *names):
             where.setdefault(name, set()).add(place)
-    terms = tuple(sorted({*entities, *where, *topics}, key=lambda t: (-len(t), t)))
+    written = {variant: word for word in topics for variant in _ordinal_variants(word)}
+    terms = tuple(sorted({*entities, *where, *topics, *written}, key=lambda t: (-len(t), t)))
     # Terms are grouped by the script they start with, behind one check of the character
     # before and the one at the position: most positions fail that and skip every term.
     by_script: dict[str, list[str]] = {"latin": [], "hangul": [], "other": []}
@@ -946,7 +948,25 @@ def _compile_terms(
         terms,
         {alias: frozenset(names) for alias, names in entities.items()},
         {name: frozenset(ids) for name, ids in where.items()},
+        written,
     )
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+_ORDINAL_WORD = re.compile(rf"(?i)({'|'.join(_ORDINALS)}) ([a-z]+)")
+
+
+def _ordinal_variants(word: str) -> tuple[str, ...]:
+    """How news also writes an ordinal topic word: "second plant" as "2nd plant", "plant 2"
+    and "Plant No. 2"; "제2공장" as "2공장"."""
+    match = _ORDINAL_WORD.fullmatch(word)
+    if match:
+        n = _ORDINALS.index(match.group(1).lower()) + 1
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(n, "th")
+        noun = match.group(2)
+        return (f"{n}{suffix} {noun}", f"{noun} {n}", f"{noun} No. {n}")
+    korean = re.fullmatch(r"제(\d)(공장|팹|라인)", word)
+    return (f"{korean.group(1)}{korean.group(2)}",) if korean else ()
 
 
 def _compile(watch: Watch) -> _Terms:
@@ -981,7 +1001,8 @@ def _matches(
         start, end = match.start() + offset, match.end() + offset
         if _overlaps(masked, start, end):
             continue
-        found.append((start, end, terms.terms[int((match.lastgroup or "g0")[1:])]))
+        term = terms.terms[int((match.lastgroup or "g0")[1:])]
+        found.append((start, end, terms.written.get(term, term)))
     return found
 
 

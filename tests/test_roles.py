@@ -389,3 +389,31 @@ def test_a_sentence_of_too_many_amounts_is_left_unread() -> None:
     unread = [d for d in decisions if d.why.startswith("not read")]
     assert len(unread) == 120 - 50
     assert all(d.claim is None and not d.candidates for d in unread)
+
+
+def test_an_ordinal_topic_word_is_read_however_it_is_written() -> None:
+    kumamoto = Watch.model_validate(
+        {
+            "watch": "jp",
+            "title": "Kumamoto",
+            "entities": {"tsmc": ["TSMC"]},
+            "claims": [
+                {
+                    "id": f"fab{n}",
+                    "about": ["tsmc"],
+                    "kind": ["grant"],
+                    "topic": [f"{word} plant", f"제{n}공장", "subsidy", "보조금"],
+                    "value": "476 billion yen",
+                    "as_of": "2022-06-17",
+                }
+                for n, word in ((1, "first"), (2, "second"))
+            ],
+        }
+    )
+    for text in (
+        "TSMC's 2nd plant may receive up to 900 billion yen in subsidy.",
+        "TSMC will get a 900 billion yen subsidy for Plant 2.",
+        "TSMC 2공장에 9000억엔 보조금.",
+    ):
+        [decision] = [d for d in explain(kumamoto, "", text, extract(text)) if d.role]
+        assert decision.claim == "fab2", (text, decision.why)
