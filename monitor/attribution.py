@@ -559,7 +559,7 @@ def _judge(
     if not held_by and not beside:
         if role.holder is None:
             return 0, "names no party whose money it is"
-        return 0, f"is {holder}'s money, not {' or '.join(claim.about)}'s"
+        return 0, f"is {_unpossessed(holder)}'s money, not {' or '.join(claim.about)}'s"
     unless = near & set(claim.unless)
     if unless:
         return 0, f"its clause says {sorted(unless)[0]!r}, which rules this claim out"
