@@ -264,6 +264,8 @@ _ANAPHOR_IN = re.compile(
     re.I,
 )
 _POSSESSIVE = re.compile(r"(?:['’]s?|의)\s")
+_ATTACHED = re.compile(r"(?:(?<=['’]s)|['’]s?)\s*(?:\(\s*|(?:about|some)\s+)?|\s*\(\s*")
+_ATTACHED_KO = re.compile(r"(?:의)?\s*(?:\(\s*|약\s*)?")
 _BEFORE_A_NAME = re.compile(r"\s*[A-Z]")  # "South Korea's Samsung": the place only modifies
 
 
@@ -592,7 +594,7 @@ def _judge(
     if not held_by:
         held, holder = 1, f"{holder}, beside {'/'.join(sorted(set(role.named) & about))}"
     word = sorted(topic_near or topic_far or topic_article)[0]
-    parts = [f"held by {holder}{_HELD_WHERE[role.holder_from]}"]
+    parts = [f"held by {_unpossessed(holder)}{_HELD_WHERE[role.holder_from]}"]
     if aid:
         parts.append(f"a grant (state money for {'/'.join(sorted(about & set(role.named)))})")
     elif kind:
@@ -668,8 +670,12 @@ def _read_role(
     # word after it reads as near.
     after = _CONVERSION_AFTER.match(text, figure.end, seg_end)
     rest = after.end() if after else figure.end
-    # The nearest cue wins, so a window around the figure is all that is read.
+    # The nearest cue wins, so a window around the figure is all that is read; a figure
+    # with its holder attached ("보조금이 삼성의 370억 달러 넘는 대미 투자") is not named by
+    # words before that holder.
     low = max(seg_start, figure.start - _REACH)
+    if holder_from == "attached" and holder:
+        low = max(low, text.rfind(holder, low, figure.start))
     kind = kind_of(
         text[low : figure.end] + text[rest : min(seg_end, rest + _REACH)],
         figure.start - low,
@@ -787,8 +793,10 @@ def _holder(
     for _, e, name, entities in parties:
         if e > figure.start:
             break
-        between = text[e : figure.start]
-        if re.fullmatch(r"(?:['’]s|의)?\s*(?:\(\s*|(?:약|about|some)\s*)?", between):
+        # "Samsung's $17 billion", "인텔(85억 달러", a Korean headline's "삼성전자 170억 달러";
+        # not English "grants TSMC 900B yen", where TSMC receives.
+        attached = _ATTACHED_KO if _HANGUL.search(name) else _ATTACHED
+        if attached.fullmatch(text, e, figure.start):
             return name, entities, "attached"
     before = [p for p in parties if seg_start <= p[0] and p[1] <= figure.start]
     # Korean marks the subject ("삼성전자도 인텔과 TSMC에 이어 64억 달러의 보조금을"): it
