@@ -264,6 +264,9 @@ _ANAPHOR_IN = re.compile(
     re.I,
 )
 _POSSESSIVE = re.compile(r"(?:['’]s?|의)\s")
+_FROM_INVESTOR = re.compile(
+    r"\s*(?:in\s+)?(?:[\w-]+\s+)?(?:investments?|funding)\s+from\s+(?:the\s+)?"
+)
 _ATTACHED = re.compile(r"(?:(?<=['’]s)|['’]s?)\s*(?:\(\s*|(?:about|some)\s+)?|\s*\(\s*")
 _ATTACHED_KO = re.compile(r"(?:의)?\s*(?:\(\s*|약\s*)?")
 _BEFORE_A_NAME = re.compile(r"\s*[A-Z]")  # "South Korea's Samsung": the place only modifies
@@ -450,7 +453,7 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
         earlier = roles[restated] if restated is not None else None
         # Unless its own sentence names another holder ("Intel has $17 billion too").
         if earlier is not None and (definite or _same_holder(role, earlier)):
-            role = replace(earlier, restates=restated)
+            role = replace(earlier, restates=restated, sentence_kind=False)
         roles.append(role)
         near = {t for s, e, t in mentions if seg_start <= s and e <= seg_end}
         read.append((text[start:end], role, near, {t for _, _, t in mentions} - near))
@@ -543,6 +546,10 @@ def _judge(
     # A deal's price belongs to both sides: "SoftBank's $66 bln sale of Arm to Nvidia".
     sides = set(role.in_sentence) | (set(role.entities) if role.holder_from == "title" else set())
     deal = kind == "deal" and len(about & sides) > 1
+    # A claim on a deal between parties takes a valuation only with both named: "the deal
+    # values Arm at $40 billion", not "Arm's IPO valuation".
+    if kind == "valuation" and len(about) > 1 and len(about & sides) < 2:
+        return 0, f"a valuation naming one side only ({holder}), not the deal's"
     # A grant is the recipient's: whoever gives it (a department, a government) is not.
     granted = (
         kind == "grant"
@@ -583,8 +590,12 @@ def _judge(
             f'is {_a(kind)} ("{role.kind.words if role.kind else ""}"), '
             f"not {' or '.join(claim.kind)}",
         )
-    if claim.kind and kind is None and not (topic_near or topic_far):
-        return 0, "no word says what kind of money it is, and its sentence has no topic word"
+    if claim.kind and (kind is None or role.sentence_kind) and not (topic_near or topic_far):
+        return (
+            0,
+            "no word of its clause says what kind of money it is, and its sentence has no "
+            "topic word",
+        )
     topic = 3 if topic_near else 2 if topic_far else 1 if topic_article else 0
     if not topic:
         return 0, f"names none of the claim's topic words ({', '.join(claim.topic[:4])}, ...)"
@@ -687,6 +698,13 @@ def _read_role(
         low = max(sentence[0], figure.start - _REACH)
         high = min(sentence[1], figure.end + _REACH)
         kind = kind_of(text[low:high], figure.start - low, figure.end - low)
+    # "$40 billion in investment from Samsung", "a $10bn investment from Microsoft": the
+    # money is the investor's.
+    source = _FROM_INVESTOR.match(text, rest, seg_end)
+    if source and kind is not None and kind.value == "investment":
+        investor = next((p for p in parties if p[0] == source.end()), None)
+        if investor is not None:
+            holder, entities, holder_from = investor[2], investor[3], "attached"
     relation = relation_of(
         text[seg_start : figure.start], text[rest:seg_end], text[sentence[0] : figure.start]
     )
