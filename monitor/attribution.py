@@ -562,7 +562,12 @@ def _judge(
     # A party named with others, or no watch entity at all ("민간 기업이 622조원을 들이는
     # 반도체 메가 클러스터"), leaves the money to a claim's entity named beside it.
     named = set(role.named) & about - set(role.entities)
-    beside = bool(named) and (listed or not role.entities)
+    beside = (
+        bool(named)
+        and (listed or not role.entities)
+        and role.holder_from != "attached"
+        and kind not in ("deal", "valuation")
+    )
     if listed and not held_by and not beside:
         return 0, f"is shared by {holder} and others named with it"
     if not held_by and not beside:
@@ -761,7 +766,10 @@ def _parties(
         and not any(s < start + topic.end(1) for s, _, t in mentions if t in terms.entities)
     ):
         parties.append((start, start + topic.end(1), topic.group(1), ()))
-    for match in _NAME.finditer(text, start, end):
+    # In a headline written in Title Case every word has a capital: only known names count.
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]*", text[start:end])
+    title_case = len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+    for match in () if title_case else _NAME.finditer(text, start, end):
         tokens = [
             (match.start() + t.start(), match.start() + t.end(), t.group())
             for t in re.finditer(r"\S+", match.group())
@@ -773,7 +781,7 @@ def _parties(
             last -= 1
         if first == last:
             continue
-        s, e = tokens[first][0], tokens[last - 1][1]
+        s, e = tokens[first][0], tokens[last - 1][1] - tokens[last - 1][2].endswith(".")
         name = text[s:e]
         if name in terms.places or _overlaps(taken, s, e):
             continue
