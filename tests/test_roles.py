@@ -349,6 +349,17 @@ def test_a_conversion_follows_its_original() -> None:
         ),
         ("This year, OpenAI raised $6.6 billion in funding.", "$6.6 billion", "openai-raised"),
         ("오픈AI는 66억 달러 규모의 투자 유치를 마쳤다.", "66억 달러", "openai-raised"),
+        (
+            "These come on top of Samsung's initial $17 billion investment in a Texas plant.",
+            "$17 billion",
+            "samsung-us",
+        ),
+        ("Nvidia will no longer spend $40 billion to acquire Arm.", "$40 billion", "arm-deal"),
+        (
+            "Texas to Host Samsung's New $17bn Computer Chip Plant, Tech Giant's Biggest Bet",
+            "$17bn",
+            "samsung-us",
+        ),
     ],
 )
 def test_ordinary_sentences_keep_their_claim(text: str, figure: str, claim: str) -> None:
@@ -417,3 +428,17 @@ def test_an_ordinal_topic_word_is_read_however_it_is_written() -> None:
     ):
         [decision] = [d for d in explain(kumamoto, "", text, extract(text)) if d.role]
         assert decision.claim == "fab2", (text, decision.why)
+
+
+@pytest.mark.parametrize(
+    ("text", "figure"),
+    [
+        ("Samsung's total investment in Texas plants tops $47 billion since 1978.", "$47 billion"),
+        ("Samsung will put an initial $5 billion into its Texas chip plant.", "$5 billion"),
+        ("In 2023, OpenAI received a $10bn investment from Microsoft.", "$10bn"),
+    ],
+)
+def test_cumulative_tranche_and_someone_elses_money_are_not_the_claims(
+    text: str, figure: str
+) -> None:
+    assert decide(text)[figure].claim is None
