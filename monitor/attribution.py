@@ -107,8 +107,8 @@ _GRANTOR = re.compile(rf"(?i)\b(?:{_STATE_WORDS}|{_NATIONALITY})\b|{_STATE_KO}")
 _GOVERNMENT = re.compile(
     rf"(?i)(?:['’]s?)?\s*(?:federal\s+)?(?:{_STATE_WORDS})\b|\s*(?:{_STATE_KO})"
 )
-# A Korean sentence's own topic ("칩스법은 527억 달러를 배정했고", "바이든 대통령은"): a
-# party, unless it points back ("이 프로젝트는", "그는") to the title's.
+# A Korean sentence's first word as its topic ("칩스법은 527억 달러를 배정했고"): a party,
+# unless it points back ("이는", "그는", "이번에는") or names a time ("올해는").
 _KO_TOPIC = re.compile(r"^([가-힣A-Za-z][^\s]*?)(?:은|는)(?=\s)")
 _KO_POINTING = frozenset(
     {
@@ -122,7 +122,6 @@ _KO_POINTING = frozenset(
         "이에",
         "해당",
         "회사",
-        "이 회사",
         "업계",
     }
 )
