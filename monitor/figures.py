@@ -535,8 +535,10 @@ _TO_FROM = re.compile(r"\s?from\s?", re.IGNORECASE)
 _DOWN_FROM = re.compile(
     r"[^.;!?]{0,80}?\b(?:down|up)\s+from\s+(?:the\s+|its\s+|an?\s+)?", re.IGNORECASE
 )
+# "Y로", "Y 이상으로", and a conversion between: "99억 유로(108억 달러)로 늘어난".
 _KO_TO = re.compile(
-    r"\s?(?:(?:이상|이하|미만|초과|이내|가량|정도|규모|수준|안팎|내외|남짓|쯤)\s?)?(?:으로|로)"
+    r"\s?(?:[(（][^()（）]{0,40}[)）]\s?)?"
+    r"(?:(?:이상|이하|미만|초과|이내|가량|정도|규모|수준|안팎|내외|남짓|쯤)\s?)?(?:으로|로)"
 )
 # "기존 170억 달러에서 400억 달러": a value named as the earlier one starts a change.
 _KO_EARLIER = re.compile(r"(?<![가-힣])(?:기존|당초|종전|종래|애초)(?:의|에는)?\s?(?:약\s?)?\Z")

@@ -311,6 +311,7 @@ _KIND_CUES: dict[str, list[str]] = {
         r"증설",
         r"쏟",
         r"세우",
+        r"(?<![가-힣])(?:공장|팹)",
         r"사업",
     ],
     "loan": [r"\bloans?\b", r"\blend\w*", r"대출", r"융자"],

@@ -781,3 +781,13 @@ def test_figures_are_frozen() -> None:
 def test_empty_and_whitespace() -> None:
     assert extract("") == []
     assert extract("   \n") == []
+
+
+def test_a_korean_change_reads_past_a_conversion() -> None:
+    text = "보조금은 68억 유로에서 99억 유로(108억 달러)로 늘어났다"
+    got = [(f.text, f.role, f.conversion_of) for f in extract(text)]
+    assert got == [
+        ("68억 유로", "from", None),
+        ("99억 유로", "value", None),
+        ("108억 달러", "value", 1),
+    ]
