@@ -16,7 +16,7 @@ the words that merely sit near it:
 - **what kind** (`monitor.roles.kind_of`: investment, target, raised, deal, valuation,
   grant, loan, ...): when the claim lists kinds (`kind:`), a figure of another kind is not
   tied; a figure whose kind cannot be read needs a topic word in its sentence. What a state
-  puts into a company named beside it is aid: a grant.
+  puts into a company named beside it is aid, a grant, unless it is a stake (invest, 출자).
 - **where**: when the claim lists places (`where:`), a figure whose segment, sentence, title
   or article names only other places is not tied.
 - **how it relates** (`monitor.roles.relation_of`): a part of a total ("$12 billion in
@@ -263,6 +263,7 @@ _ANAPHOR_IN = re.compile(
     re.I,
 )
 _POSSESSIVE = re.compile(r"(?:['’]s?|의)\s")
+_EQUITY = re.compile(r"(?i)invest|투자|출자|equity|stake")
 _FROM_INVESTOR = re.compile(
     r"\s*(?:in\s+)?(?:[\w-]+\s+)?(?:investments?|funding)\s+from\s+(?:the\s+)?"
 )
@@ -533,10 +534,13 @@ def _judge(
     about = set(claim.about)
     kind = role.kind.value if role.kind else None
     # What a state puts into a company named beside it is aid ("Japan to spend 732 billion
-    # yen ... for TSMC's second plant", "일본 정부는 TSMC 제1공장에 4760억엔을 투자"): a grant.
+    # yen ... for TSMC's second plant"): a grant, unless it is a stake (invest, 투자, 출자).
+    # Not a state's stake ("plans to invest 100 billion yen in Rapidus", "출자"): equity.
+    equity = role.kind is not None and _EQUITY.search(role.kind.words) is not None
     aid = (
         role.state
         and kind in (None, "investment")
+        and not equity
         and not set(role.entities) & about
         and bool(about & set(role.named))
     )

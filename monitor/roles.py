@@ -302,6 +302,8 @@ _KIND_CUES: dict[str, list[str]] = {
         r"\bfab\b",
         r"투자",
         r"투입",
+        r"출자",
+        r"\bequity\b",
         r"예산",
         r"\bbudget\w*",
         r"(?<=[을를] )들(?:이|인)",
@@ -368,8 +370,8 @@ _KINDS = [
 
 # Where a relation's words stand: just before the figure in its segment, just after it, or
 # earlier in its sentence (Korean puts a period first: "올해 ... 민간 투자 60조 원").
-Side = Literal["before", "after", "sentence"]
-_WINDOW: dict[Side, int] = {"before": 60, "after": 40, "sentence": 40}
+Side = Literal["before", "after", "sentence", "opening"]
+_WINDOW: dict[Side, int] = {"before": 60, "after": 40, "sentence": 40, "opening": 60}
 _RELATION_CUES: list[tuple[Relation, Side, str]] = [
     ("difference", "after", r"^\s*(?:less|lower|smaller|fewer|higher|larger|bigger|below|above)\b"),
     (
@@ -405,6 +407,7 @@ _RELATION_CUES: list[tuple[Relation, Side, str]] = [
     ("part", "after", r"^.{0,30}포함"),
     ("part", "before", r"\binclud(?:ing|es?)\b"),
     ("part", "before", r"\bof which\b"),
+    ("part", "opening", r"^\s*Of\s+(?:the|its|this|these|that)\b"),  # "Of the subsidies, X"
     ("part", "before", r"\bassigning\b"),
     ("part", "before", r"\bshare of\b"),
     ("part", "before", r"초기(?:\s?자금으로)?\s*$"),
@@ -478,6 +481,7 @@ def relation_of(before: str, after: str, sentence_before: str) -> Cue | None:
         "before": before[-_WINDOW["before"] :],
         "after": after[: _WINDOW["after"]],
         "sentence": sentence_before[-_WINDOW["sentence"] :],
+        "opening": sentence_before[: _WINDOW["opening"]],
     }
     for relation, side, pattern in _RELATIONS:
         match = pattern.search(texts[side])
