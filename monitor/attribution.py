@@ -89,6 +89,7 @@ _SOURCE_BEFORE = re.compile(
 _SOURCE_AFTER = re.compile(
     r"\s*(?:(?:reports?|reported|said|says|wrote|estimated|noted)"
     r"(?!\s+(?:that\s+)?(?:it|its|they|their|he|she)\b)|could not|did not"
+    r"|(?:\w+\s+)?(?:confirmed|announced|stated)\s+that"
     r"|에 따르면|는 전했|가 전했)",
     re.I,
 )
@@ -109,7 +110,10 @@ _GOVERNMENT = re.compile(
 )
 # A Korean sentence's first word as its topic ("칩스법은 527억 달러를 배정했고"): a party,
 # unless it points back ("이는", "그는", "이번에는") or names a time ("올해는").
-_KO_TOPIC = re.compile(r"^([가-힣A-Za-z][^\s]*?)(?:은|는)(?=\s)")
+_KO_TOPIC = re.compile(
+    r"^(?:(?:\d{4}년|지난\S*|올해|최근)\s)?"  # a time first: "2022년 칩스법은"
+    r"((?:\S+\s)?(?:대통령|장관|총리|회장|대표|위원장)|[가-힣A-Za-z][^\s]*?)(?:은|는)(?=\s)"
+)
 _KO_POINTING = frozenset(
     {
         "이",
@@ -128,6 +132,18 @@ _KO_POINTING = frozenset(
 _NOT_NAMES = frozenset(
     [
         "The",
+        "Why",
+        "What",
+        "How",
+        "Who",
+        "Where",
+        "Could",
+        "Would",
+        "Can",
+        "Will",
+        "Is",
+        "Does",
+        "Did",
         "A",
         "An",
         "In",
@@ -256,7 +272,11 @@ def _in_list(text: str, parties: Sequence[_Party], n: int) -> bool:
     )
 
 
-_KO_SUBJECT = re.compile(r"(?:은|는|이|가|도)(?=\s)")
+# A Korean subject's particle, after its title if it has one ("올트먼 CEO가").
+_KO_SUBJECT = re.compile(
+    r"(?:\s(?:CEO|최고경영자(?:\(CEO\))?|회장|부회장|사장|대표|총리|대통령|장관))?"
+    r"(?:은|는|이|가|도)(?=\s)"
+)
 _ANAPHOR_IN = re.compile(
     r"\b(?:the\s+(?:[\w.-]+\s+){0,2}(?:company|firm|chipmaker|group|maker|manufacturer|"
     r"giant|startup|supplier)|회사)\b",
@@ -264,6 +284,8 @@ _ANAPHOR_IN = re.compile(
 )
 _POSSESSIVE = re.compile(r"(?:['’]s?|의)\s")
 _EQUITY = re.compile(r"(?i)invest|투자|출자|equity|stake")
+_GOVERNS = re.compile(r"(?:['’]s?)?\s+(?:[A-Za-z-]+\s+){1,4}")  # "'s plan to raise "
+_ITS = re.compile(r"(?i)\b(?:its|their)\s+(?:\w+\s+)?$")
 _FROM_INVESTOR = re.compile(
     r"\s*(?:in\s+)?(?:[\w-]+\s+)?(?:investments?|funding)\s+from\s+(?:the\s+)?"
 )
@@ -562,15 +584,10 @@ def _judge(
     )
     listed = role.holder_from == "list"
     held_by = (bool(set(role.entities) & about) and not listed) or deal or granted
-    # A party named with others, or no watch entity at all ("민간 기업이 622조원을 들이는
-    # 반도체 메가 클러스터"), leaves the money to a claim's entity named beside it.
+    # Parties named together ("삼성전자와 SK하이닉스 등 민간 기업이 622조원을 들이는 반도체 메가
+    # 클러스터") leave the money to a claim's entity named beside them.
     named = set(role.named) & about - set(role.entities)
-    beside = (
-        bool(named)
-        and (listed or not role.entities)
-        and role.holder_from != "attached"
-        and kind not in ("deal", "valuation")
-    )
+    beside = bool(named) and listed and kind not in ("deal", "valuation")
     if listed and not held_by and not beside:
         return 0, f"is shared by {holder} and others named with it"
     if not held_by and not beside:
@@ -760,7 +777,8 @@ def _parties(
             )
         )
     ]
-    taken = sorted([*((s, e) for s, e, _ in mentions), *masked])
+    # A name may hold a place ("Texas Instruments"); it may not hold another term or a figure.
+    taken = sorted([*((s, e) for s, e, t in mentions if t not in terms.places), *masked])
     start, end = sentence
     topic = _KO_TOPIC.match(text[start:end])
     if (
@@ -768,7 +786,7 @@ def _parties(
         and topic.group(1) not in _KO_POINTING
         and not any(s < start + topic.end(1) for s, _, t in mentions if t in terms.entities)
     ):
-        parties.append((start, start + topic.end(1), topic.group(1), ()))
+        parties.append((start + topic.start(1), start + topic.end(1), topic.group(1), ()))
     # In a headline written in Title Case every word has a capital: only known names count.
     words = re.findall(r"[A-Za-z][A-Za-z'’-]*", text[start:end])
     title_case = len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
@@ -827,10 +845,24 @@ def _holder(
         attached = _ATTACHED_KO if _HANGUL.search(name) else _ATTACHED
         if attached.fullmatch(text, e, figure.start):
             return name, entities, "attached"
+    # "SK Hynix will ... build its $3.87 billion packaging facility": the sentence's subject's.
+    if _ITS.search(text, max(seg_start, figure.start - 12), figure.start):
+        subject = next((p for p in parties if p[1] <= figure.start), None)
+        if subject is not None:
+            return subject[2], subject[3], "attached"
     before = [p for p in parties if seg_start <= p[0] and p[1] <= figure.start]
     # Korean marks the subject ("삼성전자도 인텔과 TSMC에 이어 64억 달러의 보조금을"): it
     # outranks a nearer party named in passing.
-    # English puts the subject first ("SoftBank acquired Arm in 2016 for £24.3 billion").
+    # English puts the subject first ("SoftBank acquired Arm in 2016 for £24.3 billion"),
+    # unless a possessive governs the figure ("Jim Keller on Sam Altman's plan to raise $7
+    # trillion").
+    governing = [
+        p
+        for p in before
+        if _possessive(text, p[0], p[1]) and _GOVERNS.fullmatch(text, p[1], figure.start)
+    ]
+    if governing:
+        return governing[-1][2], governing[-1][3], "segment"
     subjects = [p for p in before if _KO_SUBJECT.match(text, p[1])]
     if not subjects and before and not _HANGUL.search(text, seg_start, figure.start):
         subjects = before[:1]

@@ -440,7 +440,7 @@ _COMPARISON = re.compile(
 
 _HEAD_GAP = re.compile(r"\s?")  # between the words of one noun phrase
 _NAMES_AMOUNT = re.compile(
-    r"\s*(?:[(（][^()（）]{0,40}[)）]\s*)?(?:(?:in|of|as|worth of)\s+(?:[\w.-]+\s+){0,4}"
+    r"\s*(?:[(（][^()（）]{0,40}[)）]\s*)?(?:(?:in|of|as|worth of)\s+(?:[\w.-]+\s+){0,5}"
     r"|(?:규모|어치|상당)?의\s+(?:\S+\s+){0,2})"
 )
 

@@ -356,6 +356,12 @@ def test_a_conversion_follows_its_original() -> None:
         ),
         ("Nvidia will no longer spend $40 billion to acquire Arm.", "$40 billion", "arm-deal"),
         (
+            "Officials confirmed that Samsung will receive a $6.4 billion grant to build its "
+            "$17 billion chip plant in Texas.",
+            "$17 billion",
+            "samsung-us",
+        ),
+        (
             "Texas to Host Samsung's New $17bn Computer Chip Plant, Tech Giant's Biggest Bet",
             "$17bn",
             "samsung-us",
@@ -441,4 +447,19 @@ def test_an_ordinal_topic_word_is_read_however_it_is_written() -> None:
 def test_cumulative_tranche_and_someone_elses_money_are_not_the_claims(
     text: str, figure: str
 ) -> None:
+    assert decide(text)[figure].claim is None
+
+
+@pytest.mark.parametrize(
+    ("text", "figure"),
+    [
+        (
+            "Commerce finalized an award of $4.7 billion to Samsung and up to $1.61 billion "
+            "for Texas Instruments.",
+            "$1.61 billion",
+        ),
+        ("2022년 칩스법은 삼성전자 보조금을 포함해 527억 달러를 배정했다.", "527억 달러"),
+    ],
+)
+def test_a_name_holding_a_place_or_a_dated_korean_topic_is_a_party(text: str, figure: str) -> None:
     assert decide(text)[figure].claim is None
