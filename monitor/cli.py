@@ -576,13 +576,13 @@ def alerts(as_json: JsonOption = False) -> None:
     engine = _engine(Settings())
     with store.session(engine) as s:
         found = s.exec(select(AlertRow).order_by(AlertRow.id)).all()  # type: ignore[arg-type]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": a.id,
             "kind": a.kind,
             "watch": a.watch,
             "claim": a.claim,
-            "reported": json.loads(a.payload).get("reported", {}).get("text"),
+            "reported": _outbox_reported(json.loads(a.payload)),
             "status": a.status,
             "attempts": a.attempts,
             "error": a.last_error,
@@ -609,6 +609,27 @@ def alerts(as_json: JsonOption = False) -> None:
             r["error"] or "",
         )
     out.print(table)
+    shown = {r["status"] for r in rows}
+    for status, meaning in _STATUS_MEANINGS.items():
+        if status in shown:
+            out.print(f"{status}: {meaning}", highlight=False, markup=False)
+
+
+_STATUS_MEANINGS = {
+    "pending": "waiting to be sent; sent at the next delivery",
+    "sending": "taken by a worker to send; if it crashed, looked up in Slack and settled",
+    "sent": "delivered",
+    "failed": "refused for good by Slack (see the error); will not be retried",
+    "caught_up": "a change from a feed's first poll, posted inside its claim's catch-up message",
+}
+
+
+def _outbox_reported(payload: dict[str, Any]) -> str | None:
+    """What an outbox row reports: its figure, or a catch-up's number of changes."""
+    if "changes" in payload:
+        n = len(payload["changes"])
+        return f"{n} change{'' if n == 1 else 's'}"
+    return (payload.get("reported") or {}).get("text")
 
 
 @app.command()

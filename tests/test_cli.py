@@ -266,3 +266,30 @@ def test_history_all_shows_ambiguous_figures_and_claims_lists_known_numbers(
         ("$9 trillion", 9e12, 9e12, "USD", "rules"),
         ("$8 trillion", 8e12, 8e12, "USD", "alert"),
     }
+
+
+def test_alerts_says_what_each_status_means_and_counts_a_catch_up(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    from tests.feeddocs import Item, rss20
+
+    item = Item(
+        title="Altman's chip plan",
+        link=STORY,
+        guid="altman-1",
+        description="Altman seeks $8 trillion for chips.",
+    )
+    feed_server.route("/backlog.xml", rss20([item]))
+    path = tmp_path / "backlog.yaml"
+    watch = EXPLAINED.replace("catch_up: off\n", "")
+    path.write_text(watch.format(url=feed_server.url("/backlog.xml")), encoding="utf-8")
+    env = monitor_env(tmp_path, path)
+    assert run_monitor(["run", "--once"], env).returncode == 0
+    rows = json.loads(run_monitor(["alerts", "--json"], env).stdout)
+    assert {(r["kind"], r["status"], r["reported"]) for r in rows} == {
+        ("change", "caught_up", "$8 trillion"),
+        ("catch_up", "sent", "1 change"),
+    }
+    text = run_monitor(["alerts"], env).stdout
+    assert "caught_up: a change from a feed's first poll" in text
+    assert "sent: delivered" in text
