@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from monitor.currency import usd
@@ -137,9 +137,10 @@ def known_at(known: Sequence[KnownValue], when: datetime) -> list[KnownValue]:
     value reported since. When nothing was on record yet, the rules' stated values stand
     in (their `as_of`, after the story, says so).
     """
-    then = [
-        kv for kv in known if (kv.published <= when if kv.published else kv.as_of <= when.date())
-    ]
+    # A stated value's day is a calendar day somewhere: a day of grace, so that a Seoul
+    # morning on its `as_of` day (the evening before, in UTC) already knows it.
+    grace = (when + timedelta(days=1)).date()
+    then = [kv for kv in known if (kv.published <= when if kv.published else kv.as_of <= grace)]
     return then or [kv for kv in known if kv.key is None]
 
 
@@ -224,8 +225,13 @@ def _change_pct(figure: Figure, on: date, previous: KnownValue, to_usd: ToUsd) -
 
 
 def _latest(known: Sequence[KnownValue]) -> KnownValue:
-    """The most recent known value; the later-listed one on the same day (alerts come last)."""
-    return max(reversed(known), key=lambda kv: kv.as_of)
+    """The most recently published known value (a stated value at the end of its day); of
+    equals, the later-listed one (alerts come last). Rows are not made in publication order
+    (backlogs, takeovers), so their order says nothing."""
+    return max(
+        reversed(known),
+        key=lambda kv: kv.published or datetime.combine(kv.as_of, time.max, tzinfo=UTC),
+    )
 
 
 def _headline(known: Sequence[KnownValue]) -> KnownValue:

@@ -138,10 +138,13 @@ def store_articles(
                     edited += 1
                 else:
                     continue
+                edited_now = article.url in reread
                 if found and known is None:
                     known = _lock_known_values(s, watch)
                 for attribution in found:
-                    alerts += _observe(s, rec, article, article_id, attribution, known or {})
+                    alerts += _observe(
+                        s, rec, article, article_id, attribution, known or {}, edited=edited_now
+                    )
                 attributed += len(found)
     if catch_up:
         with store.session(engine) as s:
@@ -257,7 +260,12 @@ _CORROBORATED = (
 # The evidence of a change that is still unsent, handed to an earlier report of its value.
 _RECREDIT = (
     _ALERTS.update()
-    .where(_ALERTS.c.id == bindparam("alert"), _ALERTS.c.status == "pending")
+    # Never tried: a message put back to "pending" after a timeout may be in the channel.
+    .where(
+        _ALERTS.c.id == bindparam("alert"),
+        _ALERTS.c.status == "pending",
+        _ALERTS.c.attempts == 0,
+    )
     .values(
         {name: bindparam(name) for name in ("low", "high", "currency", "as_of", "payload")},
     )
@@ -319,8 +327,14 @@ def _observe(
     article_id: int,
     att: Attribution,
     known: dict[str, list[KnownValue]],
+    *,
+    edited: bool = False,
 ) -> int:
-    """Record one attributed figure; create its alert when it is a change. Rows queued."""
+    """Record one attributed figure; create its alert when it is a change. Rows queued.
+
+    `edited`: the article was read before and changed since; its new figure is news of now,
+    so it takes no first-publisher credit from a report published in between.
+    """
     figure, on = att.figure, article.published.date()
     values: dict[str, object] = {
         "watch": rec.watch.watch,
@@ -348,6 +362,8 @@ def _observe(
     if verdict.outcome == "change":
         since = [kv for kv in everything if kv.key and kv not in then]
         later = matching_value(figure, on, since, claim.tolerance)
+        if later is not None and later.key and edited:
+            return _corroborate(s, rec, claim, article, later.key, values)
         if later is not None and later.key:
             return _earlier_report(
                 s, rec, claim, article, figure, verdict, values, later, everything
@@ -475,7 +491,11 @@ def _earlier_report(
     assert later.key is not None
     conn = s.connection()
     alert_id, payload_json, channel, status = conn.execute(_ALERT_BY_KEY, {"key": later.key}).one()
-    if status != "pending":
+    if json.loads(payload_json)["article_url"] == article.url:  # its own alert
+        return _corroborate(s, rec, claim, article, later.key, values)
+    # Only a value the alerted one lies within too takes the credit: otherwise the alert
+    # would forget the value it was raised for ($7.61T is within 5% of $8T, not the reverse).
+    if status != "pending" or not _covers(figure, later, claim.tolerance):
         return _corroborate(s, rec, claim, article, later.key, values, earlier=True)
     payload = _payload(rec.watch, claim, article, verdict, values, later.key)
     done = conn.execute(
@@ -494,10 +514,22 @@ def _earlier_report(
     conn.execute(_DEMOTED, {"alert": alert_id})
     was = json.loads(payload_json)
     evidence = {k: was.get(k) for k in _EVIDENCE}  # "why" is new in 0004
-    made = _reply(s, rec, claim, alert_id, channel, payload, evidence, was["article_url"])
+    # Sent with its alert, in its thread, even when this report came in a catch-up.
+    made = _reply(
+        s, rec, claim, alert_id, channel, payload, evidence, was["article_url"], status=status
+    )
     known[known.index(later)] = _alerted_value(figure, article, later.key)
     _insert_observation(s, values, "change", alert_id)
     return made
+
+
+def _covers(figure: Figure, known: KnownValue, tolerance: float) -> bool:
+    """Whether `known` lies within `figure` widened by `tolerance` (same currency only)."""
+    return (
+        figure.currency == known.currency
+        and figure.low * (1 - tolerance) <= known.low
+        and known.high <= figure.high * (1 + tolerance)
+    )
 
 
 def _corroborate(
@@ -535,9 +567,12 @@ def _reply(
     parent_payload: Mapping[str, Any],
     evidence: Mapping[str, object],
     article_url: str,
+    *,
+    status: str | None = None,
 ) -> int:
     """Queue a corroboration of the alert `parent_id` with one article's `evidence`;
-    1 if queued, 0 if that article already corroborates it."""
+    1 if queued, 0 if that article already corroborates it. `status`: the outbox status,
+    by default that of the rows this call makes."""
     key = f"{parent_payload['key']}|{article_url}"
     reply = {
         "key": key,
@@ -547,7 +582,7 @@ def _reply(
         "parent_id": parent_id,
         "payload": _json({**parent_payload, **evidence, "key": key}),
         "channel": channel,
-        "status": rec.status,
+        "status": status or rec.status,
     }
     if store.insert_ignore(s, AlertRow, reply, ["key"]) is None:
         return 0

@@ -4,7 +4,8 @@ makes the alert, what it is compared with, and what a corroboration carries."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,90 @@ def test_two_reports_of_one_new_value_at_once_make_one_alert(engine: Engine, wat
         t.join()
     kinds = sorted(a.kind for a in _alerts(engine))
     assert kinds == ["change", "corroboration", "corroboration", "corroboration"]
+
+
+# Cases a review found (each failed before its fix).
+
+
+def test_a_different_value_within_tolerance_does_not_take_over(
+    engine: Engine, watch: Watch
+) -> None:
+    """$7.61T is within 5% of $8T but not the reverse: the alert keeps its own value."""
+    store_articles(engine, watch, [venture("b", "$8 trillion", day(2024, 5, 2))], channel=None)
+    store_articles(engine, watch, [venture("a", "$7.61 trillion", day(2024, 5, 1))], channel=None)
+    store_articles(engine, watch, [venture("c", "$8.05 trillion", day(2024, 5, 3))], channel=None)
+    changes = [a.low for a in _alerts(engine) if a.kind == "change"]
+    assert changes == [8e12]
+
+
+def test_an_edit_takes_no_credit_from_a_report_published_in_between(
+    engine: Engine, watch: Watch
+) -> None:
+    store_articles(engine, watch, [venture("x", "$8 trillion", day(2024, 5, 1))], channel=None)
+    y = venture("y", "$9 trillion", day(2024, 5, 3))
+    store_articles(engine, watch, [y], channel=None)
+    edited = venture("x", "$9 trillion", day(2024, 5, 1))  # edited later, same pubDate
+    store_articles(engine, watch, [edited], channel=None, reread={edited.url})
+    nine = next(a for a in _alerts(engine) if a.kind == "change" and a.low == 9e12)
+    assert _payload(nine)["article_url"] == y.url
+
+
+def test_an_edit_moving_its_date_back_does_not_corroborate_itself(
+    engine: Engine, watch: Watch
+) -> None:
+    store_articles(engine, watch, [venture("a", "$8 trillion", day(2024, 5, 2))], channel=None)
+    moved = replace(
+        venture("a", "$8 trillion", day(2024, 5, 1)), title="Altman's chip plan (updated)"
+    )
+    store_articles(engine, watch, [moved], channel=None, reread={moved.url})
+    assert [a for a in _alerts(engine) if a.kind == "corroboration"] == []
+
+
+def test_a_catch_up_taking_over_a_live_alert_keeps_the_live_report_sendable(
+    engine: Engine, watch: Watch
+) -> None:
+    live = venture("live", "$8 trillion", day(2024, 5, 2))
+    store_articles(engine, watch, [live], channel=None)
+    old = venture("old", "$8 trillion", day(2024, 5, 1))
+    store_articles(engine, watch, [old], channel=None, catch_up=True)
+    sendable = [_payload(a)["article_url"] for a in _alerts(engine) if a.status == "pending"]
+    assert live.url in sendable and old.url in sendable
+
+
+def test_a_tried_alert_is_not_taken_over(engine: Engine, watch: Watch) -> None:
+    """A message put back to pending after a timeout may be in the channel already."""
+    later = venture("later", "$8 trillion", day(2024, 5, 2))
+    store_articles(engine, watch, [later], channel=None)
+    with store.session(engine) as s:
+        s.exec(update(AlertRow).values(attempts=1))  # type: ignore[call-overload]
+    earlier = venture("earlier", "$8 trillion", day(2024, 5, 1))
+    store_articles(engine, watch, [earlier], channel=None)
+    change = next(a for a in _alerts(engine) if a.kind == "change")
+    assert _payload(change)["article_url"] == later.url
+    reply = next(a for a in _alerts(engine) if a.kind == "corroboration")
+    assert _payload(reply)["article_url"] == earlier.url
+    assert _payload(reply)["published_earlier"] is True
+
+
+def test_the_stated_value_on_its_own_day_in_seoul_is_no_change(
+    engine: Engine, watch: Watch
+) -> None:
+    store_articles(engine, watch, [venture("jan", "$8 trillion", day(2024, 1, 20))], channel=None)
+    seoul_morning = datetime(2024, 2, 8, 8, 0, tzinfo=timezone(timedelta(hours=9)))
+    kst = venture("kst", "$7 trillion", seoul_morning.astimezone(UTC))
+    store_articles(engine, watch, [kst], channel=None)
+    changes = [a.low for a in _alerts(engine) if a.kind == "change"]
+    assert changes == [8e12]
+
+
+def test_was_is_the_latest_report_by_publication_not_by_row(engine: Engine, watch: Watch) -> None:
+    store_articles(
+        engine, watch, [venture("late", "$9 trillion", day(2024, 5, 1, 18))], channel=None
+    )
+    store_articles(
+        engine, watch, [venture("early", "$8 trillion", day(2024, 5, 1, 6))], channel=None
+    )
+    store_articles(engine, watch, [venture("z", "$11 trillion", day(2024, 5, 2))], channel=None)
+    eleven = next(a for a in _alerts(engine) if a.kind == "change" and a.low == 11e12)
+    previous = _payload(eleven)["previous"]
+    assert isinstance(previous, dict) and previous["text"] == "$9 trillion"
