@@ -513,7 +513,7 @@ def _earlier_report(
         return _corroborate(s, rec, claim, article, later.key, values, earlier=True)
     conn.execute(_DEMOTED, {"alert": alert_id})
     was = json.loads(payload_json)
-    evidence = {k: was.get(k) for k in _EVIDENCE}  # "why" is new in 0004
+    evidence = {k: was.get(k) for k in _EVIDENCE}  # "why" is new in 0003
     # Sent with its alert, in its thread, even when this report came in a catch-up.
     made = _reply(
         s, rec, claim, alert_id, channel, payload, evidence, was["article_url"], status=status

@@ -7,6 +7,8 @@ is owned by the Alembic migrations in `monitor/migrations`.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -110,7 +112,7 @@ class ObservationRow(SQLModel, table=True):
     usd_high: float | None = None
     mixup: str | None = None
     quote: str
-    why: str | None = None  # why it was tied, in words (`Attribution.why`); None before 0004
+    why: str | None = None  # why it was tied, in words (`Attribution.why`); None before 0003
     outcome: str  # unchanged | change | corroboration | context | mixup | ambiguous | vague
     alert_id: int | None = Field(default=None, foreign_key="alert.id")
     observed_at: datetime = Field(default_factory=utcnow)
@@ -185,13 +187,21 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # read-modify-write updates; `_sqlite_on_begin` starts them ourselves.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    for pragma in (
-        "journal_mode=WAL",
-        f"busy_timeout={_SQLITE_WAIT * 1000}",
-        "synchronous=NORMAL",
-        "foreign_keys=ON",
-    ):
+    for pragma in (f"busy_timeout={_SQLITE_WAIT * 1000}", "synchronous=NORMAL", "foreign_keys=ON"):
         cursor.execute(f"PRAGMA {pragma}")
+    # WAL is a property of the file: set once, by the first connection. Setting it waits
+    # for no lock, so a process starting while another migrates a new file would fail with
+    # "database is locked"; it only needs to see that the mode is already set.
+    for attempt in range(50):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                break
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
     cursor.close()
 
 

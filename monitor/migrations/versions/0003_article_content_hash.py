@@ -1,4 +1,5 @@
-"""article content hash, so that an item edited in place is read again
+"""article content hash, so that an item edited in place is read again; observation.why,
+the reason a figure was tied to its claim, in words
 
 Revision ID: 0003
 Revises: 0002
@@ -22,8 +23,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("content_hash", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
         )
+    with op.batch_alter_table("observation", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("why", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("observation", schema=None) as batch_op:
+        batch_op.drop_column("why")
     with op.batch_alter_table("article", schema=None) as batch_op:
         batch_op.drop_column("content_hash")
