@@ -331,7 +331,14 @@ class Role:
     restates: int | None = None  # index of the earlier figure this one restates
     sentence_kind: bool = False  # the kind was read from the sentence, not the segment
     state: bool = False  # the holder is a state: a government, a ministry, a country
-    lede_words: frozenset[str] = frozenset()  # the watch's terms in the title and lede
+
+
+@dataclass(frozen=True, slots=True)
+class _Article:
+    """What the whole article says, the same for each of its figures."""
+
+    words: set[str]  # every watch term in it
+    lede: frozenset[str]  # the watch terms of its title and lede
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,7 +430,7 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
     title_parties = _parties(terms, title, (0, len(title)), title_mentions, ())
     title_listed = any(_in_list(title, title_parties, n) for n in range(len(title_parties)))
     everywhere = _matches(terms, text, 0, masked)
-    all_words = {term for _, _, term in everywhere}
+    article = _Article({term for _, _, term in everywhere}, lede_words)
     article_places = _places(terms, everywhere)
     context: dict[tuple[int, int], tuple[list[_Mention], list[_Party]]] = {}
     per_sentence: dict[tuple[int, int], int] = {}
@@ -466,12 +473,11 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
             article_places,
             compared,
         )
-        role = replace(role, lede_words=lede_words)
         # "The $6.4 billion ..." refers back whatever it says; a bare figure does when its
         # own words say nothing ("그러나 9천조 달러는 ...").
         definite = text[start : figure.start].strip() in ("The", "the", "This", "That")
         weak = role.kind is None or role.sentence_kind
-        restated = _restated(figure, figures[:index], roles) if definite or weak else None
+        restated = _restated(figures, index, roles) if definite or weak else None
         earlier = roles[restated] if restated is not None else None
         # Unless its own sentence names another holder ("Intel has $17 billion too").
         if earlier is not None and (definite or _same_holder(role, earlier)):
@@ -493,7 +499,7 @@ def explain(watch: Watch, title: str, text: str, figures: Sequence[Figure]) -> l
             if listed
             else read_role
         )
-        out.append(_decide(watch, figure, index, quote, role, near, far, all_words))
+        out.append(_decide(watch, figure, index, quote, role, near, far, article))
     return out
 
 
@@ -505,7 +511,7 @@ def _decide(
     role: Role,
     near: set[str],
     far: set[str],
-    article: set[str],
+    article: _Article,
 ) -> Attribution:
     """Judge `figure` of `role` against every claim: the best fit wins, a tie is ambiguous."""
     scores: dict[str, int] = {}
@@ -537,12 +543,12 @@ def _decide(
 
 
 def _judge(
-    claim: ClaimRule, role: Role, near: set[str], far: set[str], article: set[str]
+    claim: ClaimRule, role: Role, near: set[str], far: set[str], article: _Article
 ) -> tuple[int, str]:
     """How strongly a figure of `role` states `claim` (0: not at all), and why, in words.
 
     `near`/`far`: terms in the figure's segment and elsewhere in its sentence; `article`:
-    every term of the article.
+    the terms of the whole article and of its title and lede.
     """
     holder = role.holder or "nobody named"
     if role.relation and role.relation.value != "comparison":
@@ -605,8 +611,8 @@ def _judge(
     # The article's words count when its story speaks for the figure: the sentence names no
     # party, or it says what kind of money and the title or lede name the claim's topic.
     topic_article = (
-        _contained(claim.topic, article)
-        if role.holder_from == "title" or (kind and _contained(claim.topic, role.lede_words))
+        _contained(claim.topic, article.words)
+        if role.holder_from == "title" or (kind and _contained(claim.topic, article.lede))
         else set()
     )
     if claim.kind and kind is not None and kind not in claim.kind:
@@ -936,18 +942,17 @@ def _same_holder(role: Role, earlier: Role) -> bool:
     )
 
 
-def _restated(
-    figure: Figure, earlier: Sequence[Figure], roles: Sequence[Role | None]
-) -> int | None:
-    """The latest earlier figure of the same value, which `figure` restates ("The $6.4
-    billion further bolsters ...", "그러나 9천조 달러는 ..."), when its own words say nothing."""
+def _restated(figures: Sequence[Figure], index: int, roles: Sequence[Role | None]) -> int | None:
+    """The latest figure before `index` of the same value, which figure `index` restates
+    ("The $6.4 billion further bolsters ...", "그러나 9천조 달러는 ...")."""
+    figure = figures[index]
     return next(
         (
             n
-            for n in range(len(earlier) - 1, -1, -1)
+            for n in range(index - 1, -1, -1)
             if roles[n] is not None
-            and earlier[n].currency == figure.currency
-            and (earlier[n].low, earlier[n].high) == (figure.low, figure.high)
+            and figures[n].currency == figure.currency
+            and (figures[n].low, figures[n].high) == (figure.low, figure.high)
         ),
         None,
     )
