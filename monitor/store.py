@@ -143,7 +143,8 @@ class AlertRow(SQLModel, table=True):
     as_of: date | None = None
     payload: str  # JSON: everything the message shows
     channel: str | None = None
-    # pending | sending | sent | failed; caught_up: recorded by a catch-up, never sent alone
+    # pending | sending | sent | failed; caught_up: recorded by a catch-up, never sent alone;
+    # dismissed: a change a person dismissed before it was sent (and its replies)
     status: str = Field(default="pending", index=True)
     attempts: int = 0
     last_error: str | None = None
@@ -154,6 +155,29 @@ class AlertRow(SQLModel, table=True):
     corroborations: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # A change's decision: accepted (its value is on record) | dismissed (not a change);
+    # set once, by a conditional update, so a decision Slack delivers twice applies once.
+    decision: str | None = None
+
+
+class DecisionRow(SQLModel, table=True):
+    """What a person decided about an alert, who, when and from where: kept for good."""
+
+    __tablename__ = "decision"
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    watch: str = Field(index=True)
+    claim: str | None = None
+    action: str  # accept | dismiss | retry
+    by: str  # a Slack user ("U024BE7LH alice") or a local one ("alice@host")
+    via: str  # slack (interactivity URL) | socket_mode | cli
+    at: datetime = Field(default_factory=utcnow, index=True)
+    # The value decided on, as the alert reported it (none for a retry).
+    low: float | None = None
+    high: float | None = None
+    currency: str | None = None
+    as_of: date | None = None
+    text: str | None = None
 
 
 def make_engine(url: str) -> Engine:
