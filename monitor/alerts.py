@@ -20,6 +20,7 @@ HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
 URL_LIMIT = 3000
+_BUTTON_VALUE_LIMIT = 2000
 BLOCK_LIMIT = 50
 _NOTIFICATION_QUOTE = 280  # a notification shows a line or two; the blocks carry the rest
 CATCH_UP_LISTED = 10  # changes a catch-up message shows; the others are counted
@@ -28,6 +29,7 @@ EVENT_TYPES = MappingProxyType(
     {
         "change": "funding_figure_changed",
         "corroboration": "funding_figure_corroborated",
+        "dismissed_report": "funding_figure_dismissed_report",
         "catch_up": "funding_figures_catch_up",
         "feed_degraded": "feed_degraded",
         "feed_recovered": "feed_recovered",
@@ -49,12 +51,19 @@ def render(
     payload: Mapping[str, Any],
     channel: str | None,
     parent_ts: str | None = None,
+    buttons: bool = False,
 ) -> Message:
-    """The message for one alert. A corroboration replies in `parent_ts` when given."""
+    """The message for one alert. A reply goes in the thread of `parent_ts` when given.
+
+    `buttons`: a change offers "Accept" and "Not a change" (Slack interactivity is set
+    up). A "decision" is its change's message again, showing the decision instead.
+    """
     if kind == "change":
-        return _change(key, payload, channel)
-    if kind == "corroboration":
-        return _corroboration(key, payload, channel, parent_ts)
+        return _change(key, payload, channel, buttons=buttons)
+    if kind == "decision":
+        return _decided(payload, channel)
+    if kind in ("corroboration", "dismissed_report"):
+        return _corroboration(kind, key, payload, channel, parent_ts)
     if kind == "catch_up":
         return _catch_up(key, payload, channel)
     if kind in ("feed_degraded", "feed_recovered"):
@@ -73,7 +82,7 @@ def format_money(low: float, high: float, currency: str, *, short: bool = False)
     return f"{_amount(low, currency, short)}–{_amount(high, currency, short)}"
 
 
-def _change(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
+def _change(key: str, p: Mapping[str, Any], channel: str | None, *, buttons: bool) -> Message:
     claim_title = p.get("claim_title") or p["claim"]
     was, now = _shown(p["previous"]), _shown(p["reported"]) + _in_usd(p)
     publisher = p.get("publisher") or "A news source"
@@ -106,7 +115,10 @@ def _change(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
     blocks.append(
         _context(_article_line(p), f"Watch: {_escape(p.get('watch_title') or p['watch'])}")
     )
-    blocks += _button(p.get("article_url"))
+    decision = p.get("decision")
+    if decision:
+        blocks.append(_context(_decision_line(decision)))
+    blocks += _actions(p.get("article_url"), key if buttons and not decision else None)
     text = (
         f"Funding figure changed: {claim_title}: {publisher} reports {now}, was {was}"
         f" ({_percent(pct) if pct is not None else 'change unknown'}), {published_plain}."
@@ -119,9 +131,45 @@ def _change(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
     )
 
 
+def _decided(p: Mapping[str, Any], channel: str | None) -> Message:
+    """A change's message as updated once a person decided: the decision shown, no buttons.
+
+    Its text is the decision in a line: what a target that cannot edit a message posts.
+    """
+    message = _change(p["key"], p, channel, buttons=False)
+    decision = p["decision"]
+    claim_title = p.get("claim_title") or p["claim"]
+    now = _shown(p["reported"])
+    what = (
+        f"{now} accepted as the value on record of {claim_title}"
+        if decision["action"] == "accept"
+        else f"{now} for {claim_title} dismissed: not a change"
+    )
+    text = f"{what}, by {decision['by']} ({p.get('publisher') or 'unknown source'})."
+    return Message(
+        channel=channel,
+        text=_escape(_clip(text, _NOTIFICATION_QUOTE)),
+        blocks=message.blocks,
+        metadata=message.metadata,
+    )
+
+
+def _decision_line(decision: Mapping[str, Any]) -> str:
+    """Who decided what, when: "✅ Accepted as the value on record by @alice, <date>"."""
+    who = f"<@{decision['user_id']}>" if decision.get("user_id") else _escape(decision["by"])
+    when, _ = _when(decision.get("at"))
+    if decision["action"] == "accept":
+        return f":white_check_mark: *Accepted as the value on record* by {who}, {when}"
+    return (
+        f":no_entry_sign: *Dismissed: not a change*, by {who}, {when}. Later reports of "
+        "this value are threaded here and not alerted."
+    )
+
+
 def _corroboration(
-    key: str, p: Mapping[str, Any], channel: str | None, parent_ts: str | None
+    kind: str, key: str, p: Mapping[str, Any], channel: str | None, parent_ts: str | None
 ) -> Message:
+    """Another report of an alerted value; or of a dismissed one (kind "dismissed_report")."""
     publisher = p.get("publisher") or "another source"
     now = _shown(p["reported"])
     # Outside a thread the reader does not see which claim it is about.
@@ -131,6 +179,8 @@ def _corroboration(
         if p.get("published_earlier")
         else "Also reported"
     )
+    if kind == "dismissed_report":
+        also = "The dismissed value reported again"
     head = f"{about}{also} by {publisher} ({now})"
     body = f"*{_escape(head)}*" + (f"\n{_quote(p['quote'])}" if p.get("quote") else "")
     published_mrkdwn, _ = _when(p.get("published"))
@@ -139,7 +189,7 @@ def _corroboration(
         channel=channel,
         text=_escape(f"{head}: “{quote}”" if quote else head),
         blocks=[_section(body), _context(_article_line(p), published_mrkdwn)],
-        metadata=_figure_metadata("corroboration", key, p),
+        metadata=_figure_metadata(kind, key, p),
         thread_ts=parent_ts,
     )
 
@@ -374,16 +424,55 @@ def _context(*parts: str) -> dict[str, Any]:
     }
 
 
-def _button(url: str | None) -> list[dict[str, Any]]:
-    if not url or len(url) > URL_LIMIT:
-        return []
-    button = {
+def _actions(url: str | None, decide: str | None) -> list[dict[str, Any]]:
+    """The message's buttons: the article, and when `decide` (the alert key) is given,
+    "Accept" and "Not a change", whose `value` is that key (`monitor.interactions`)."""
+    elements: list[dict[str, Any]] = []
+    if url and len(url) <= URL_LIMIT:
+        elements.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Read the article"},
+                "url": url,
+                "action_id": "open_article",
+            }
+        )
+    if decide and len(decide) <= _BUTTON_VALUE_LIMIT:
+        elements += [
+            _decision_button(
+                "accept_value",
+                "Accept as the value on record",
+                decide,
+                "primary",
+                "Make this figure the claim's value on record? The earlier value stays known.",
+            ),
+            _decision_button(
+                "dismiss_value",
+                "Not a change",
+                decide,
+                "danger",
+                "Dismiss this alert? Later reports of this value will not alert.",
+            ),
+        ]
+    return [{"type": "actions", "elements": elements}] if elements else []
+
+
+def _decision_button(
+    action_id: str, label: str, key: str, style: str, question: str
+) -> dict[str, Any]:
+    return {
         "type": "button",
-        "text": {"type": "plain_text", "text": "Read the article"},
-        "url": url,
-        "action_id": "open_article",
+        "text": {"type": "plain_text", "text": label},
+        "action_id": action_id,
+        "value": key,
+        "style": style,
+        "confirm": {
+            "title": {"type": "plain_text", "text": "Are you sure?"},
+            "text": {"type": "plain_text", "text": question},
+            "confirm": {"type": "plain_text", "text": "Yes"},
+            "deny": {"type": "plain_text", "text": "Cancel"},
+        },
     }
-    return [{"type": "actions", "elements": [button]}]
 
 
 def _quote(text: str) -> str:

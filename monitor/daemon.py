@@ -18,6 +18,7 @@ from monitor.delivery import deliver_pending
 from monitor.errors import RulesErrors
 from monitor.fetch import Fetcher
 from monitor.health import serve
+from monitor.interactions import Interactions
 from monitor.metrics import Metrics
 from monitor.notify import make_notifier
 from monitor.observe import sync_claims
@@ -91,6 +92,7 @@ class Daemon:
             channel=settings.slack_channel,
             webhook_url=settings.slack_webhook_url,
             api_url=settings.slack_api_url,
+            interactive=settings.interactive,
             out=out,
         )
         self.notifier.check()
@@ -211,7 +213,13 @@ class Daemon:
         signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
         signal.signal(signal.SIGINT, lambda *_: self._stop.set())
         signal.signal(signal.SIGHUP, lambda *_: self._reload.set())
-        http = serve(self.settings.http_addr, lambda: self._health(scheduler), self.metrics)
+        secret = self.settings.slack_signing_secret
+        http = serve(
+            self.settings.http_addr,
+            lambda: self._health(scheduler),
+            self.metrics,
+            Interactions(self.engine, secret) if secret else None,
+        )
         with self.locks.setup():
             scheduler.prepare(self.ctx.rules.intervals())
         scheduler.start()

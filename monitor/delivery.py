@@ -172,19 +172,25 @@ class _Run:
                 payload=json.loads(alert.payload),
                 channel=alert.channel,
                 parent_ts=thread_ts,
+                buttons=self.notifier.interactive,
             )
         except (ValueError, KeyError, TypeError) as exc:
             log.exception("alert=%s key=%s cannot be rendered", alert.id, alert.key)
             return self._fail(
                 alert, DeliveryError("invalid_alert", repr(exc), permanent=True), started
             )
-        # Tried before: the earlier attempt may have reached the channel.
-        look_first = alert.attempts > 1
+        # Tried before: the earlier attempt may have reached the channel. An update of a
+        # decision is the same edit however often it is made: nothing to look for.
+        look_first = alert.attempts > 1 and alert.kind != "decision"
         backoff = _FIRST_BACKOFF
         while True:
             try:
-                found = _find(self.notifier, alert, thread_ts) if look_first else None
-                ts = found if found is not None else self._post(message)
+                if alert.kind == "decision":
+                    self.notifier.update(message, thread_ts)
+                    ts = thread_ts
+                else:
+                    found = _find(self.notifier, alert, thread_ts) if look_first else None
+                    ts = found if found is not None else self._post(message)
             except DeliveryError as err:
                 if err.permanent:
                     return self._fail(alert, err, started)
@@ -211,7 +217,12 @@ class _Run:
             if alert is None or alert.status != "pending":
                 return None
             thread_ts = None
-            if self.notifier.threads and alert.parent_id is not None:
+            if alert.kind == "decision":  # the message it updates, once that is sent
+                parent = s.get(AlertRow, alert.parent_id)
+                if parent is None or parent.status != "sent":
+                    return None
+                thread_ts = parent.ts
+            elif self.notifier.threads and alert.parent_id is not None:
                 parent = _thread_parent(s, alert)
                 if parent is not None and parent.status in ("pending", "sending", CAUGHT_UP):
                     return None  # its thread does not exist yet

@@ -1,4 +1,5 @@
-"""The daemon's HTTP endpoint: /healthz for orchestrators, /metrics for Prometheus."""
+"""The daemon's HTTP endpoint: /healthz for orchestrators, /metrics for Prometheus, and
+`POST /slack/interactions` for Slack's button presses when interactivity is set up."""
 
 from __future__ import annotations
 
@@ -6,10 +7,16 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from monitor.interactions import MAX_BODY_BYTES, PATH, Interactions
 from monitor.metrics import Metrics
 
 
-def serve(addr: str, healthy: Callable[[], str | None], metrics: Metrics) -> ThreadingHTTPServer:
+def serve(
+    addr: str,
+    healthy: Callable[[], str | None],
+    metrics: Metrics,
+    interactions: Interactions | None = None,
+) -> ThreadingHTTPServer:
     """Serve in a background thread. `healthy()` returns None when well, else the reason."""
     host, _, port = addr.rpartition(":")
 
@@ -22,6 +29,21 @@ def serve(addr: str, healthy: Callable[[], str | None], metrics: Metrics) -> Thr
                 self._reply(200, metrics.render(), "text/plain; version=0.0.4")
             else:
                 self._reply(404, b"not found: try /healthz or /metrics", "text/plain")
+
+        def do_POST(self) -> None:
+            if interactions is None or self.path != PATH:
+                self._reply(404, b"not found: POST only to /slack/interactions", "text/plain")
+                return
+            try:
+                length = int(self.headers.get("Content-Length") or "")
+            except ValueError:
+                self._reply(411, b"a Content-Length is needed", "text/plain")
+                return
+            if not 0 <= length <= MAX_BODY_BYTES:
+                self._reply(413, b"request too large", "text/plain")
+                return
+            status, text = interactions.handle(self.rfile.read(length), dict(self.headers))
+            self._reply(status, text.encode(), "text/plain")
 
         def _reply(self, status: int, body: bytes, content_type: str) -> None:
             self.send_response(status)

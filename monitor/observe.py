@@ -120,7 +120,7 @@ def store_articles(
     for start in range(0, len(prepared), WRITE_BATCH):
         chunk = prepared[start : start + WRITE_BATCH]
         with store.session(engine) as s:
-            known: dict[str, list[KnownValue]] | None = None
+            known: _Known | None = None
             alike = _stored_alike(s, [article for article, _ in chunk])
             for article, found in chunk:
                 if _syndicated_copy(article, alike):
@@ -142,8 +142,9 @@ def store_articles(
                 if found and known is None:
                     known = _lock_known_values(s, watch)
                 for attribution in found:
+                    assert known is not None
                     alerts += _observe(
-                        s, rec, article, article_id, attribution, known or {}, edited=edited_now
+                        s, rec, article, article_id, attribution, known, edited=edited_now
                     )
                 attributed += len(found)
     if catch_up:
@@ -170,8 +171,16 @@ def _edited(s: Session, watch: Watch, article: Article) -> int | None:
     return int(article_id)
 
 
-def _lock_known_values(s: Session, watch: Watch) -> dict[str, list[KnownValue]]:
-    """Each claim's known values, read under a lock on the watch's claims.
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """Each claim's known values, and the values a person dismissed (never known)."""
+
+    values: dict[str, list[KnownValue]]
+    dismissed: dict[str, list[KnownValue]]
+
+
+def _lock_known_values(s: Session, watch: Watch) -> _Known:
+    """Each claim's known and dismissed values, read under a lock on the watch's claims.
 
     One writer per watch at a time, so that two outlets' reports of the same new number,
     handled at once by two threads or replicas, become one alert and one corroboration.
@@ -179,16 +188,16 @@ def _lock_known_values(s: Session, watch: Watch) -> dict[str, list[KnownValue]]:
     conn = s.connection()
     conn.execute(_LOCK_CLAIMS, {"watch": watch.watch}).all()
     alerted: dict[str, list[KnownValue]] = {c.id: [] for c in watch.claims}
-    for claim, low, high, currency, as_of, key, payload in conn.execute(
+    dismissed: dict[str, list[KnownValue]] = {c.id: [] for c in watch.claims}
+    for claim, low, high, currency, as_of, key, payload, decision in conn.execute(
         _ALERTED_VALUES, {"watch": watch.watch}
     ):
         if claim in alerted and None not in (low, high, currency, as_of):
             p = json.loads(payload)
             published = datetime.fromisoformat(p["published"]) if p.get("published") else None
-            alerted[claim].append(
-                KnownValue(low, high, currency, as_of, p["reported"]["text"], key, published)
-            )
-    return {c.id: known_values(c, alerted[c.id]) for c in watch.claims}
+            value = KnownValue(low, high, currency, as_of, p["reported"]["text"], key, published)
+            (dismissed if decision == "dismissed" else alerted)[claim].append(value)
+    return _Known({c.id: known_values(c, alerted[c.id]) for c in watch.claims}, dismissed)
 
 
 _Stored = tuple[str, str, datetime, str]  # title_key, publisher, published, url
@@ -245,6 +254,7 @@ _ALERTED_VALUES = (
         _ALERTS.c.as_of,
         _ALERTS.c.key,
         _ALERTS.c.payload,
+        _ALERTS.c.decision,
     )
     .where(_ALERTS.c.watch == bindparam("watch"), _ALERTS.c.kind == "change")
     .order_by(_ALERTS.c.id)
@@ -326,14 +336,15 @@ def _observe(
     article: Article,
     article_id: int,
     att: Attribution,
-    known: dict[str, list[KnownValue]],
+    known: _Known,
     *,
     edited: bool = False,
 ) -> int:
     """Record one attributed figure; create its alert when it is a change. Rows queued.
 
     `edited`: the article was read before and changed since; its new figure is news of now,
-    so it takes no first-publisher credit from a report published in between.
+    so it takes no first-publisher credit from a report published in between. A report
+    of a value a person dismissed is no change: it is threaded quietly under that alert.
     """
     figure, on = att.figure, article.published.date()
     values: dict[str, object] = {
@@ -356,10 +367,13 @@ def _observe(
     if att.claim is None:
         return _insert_observation(s, values, "ambiguous")
     claim = rec.claim(att.claim)
-    everything = known[claim.id]
+    everything = known.values[claim.id]
     then = known_at(everything, article.published)
     verdict = compare(figure, on, then, claim.tolerance)
     if verdict.outcome == "change":
+        dismissed = matching_value(figure, on, known.dismissed[claim.id], claim.tolerance)
+        if dismissed is not None and dismissed.key:
+            return _dismissed_again(s, rec, claim, article, dismissed.key, values)
         since = [kv for kv in everything if kv.key and kv not in then]
         later = matching_value(figure, on, since, claim.tolerance)
         if later is not None and later.key and edited:
@@ -555,6 +569,35 @@ def _corroborate(
     evidence = _evidence(article, values) | ({"published_earlier": True} if earlier else {})
     made = _reply(s, rec, claim, parent_id, channel, parent_payload, evidence, article.url)
     _insert_observation(s, values, "corroboration", parent_id)
+    return made
+
+
+def _dismissed_again(
+    s: Session,
+    rec: _Recording,
+    claim: ClaimRule,
+    article: Article,
+    parent_key: str,
+    values: dict[str, object],
+) -> int:
+    """A report of a value a person dismissed: recorded under that alert, never alerted;
+    a quiet reply in its thread when it was sent (an unsent one stays unsent)."""
+    conn = s.connection()
+    parent_id, parent_json, channel, status = conn.execute(_ALERT_BY_KEY, {"key": parent_key}).one()
+    made = 0
+    if status not in ("dismissed", "failed"):
+        reply = {
+            "key": f"{parent_key}|{article.url}",
+            "kind": "dismissed_report",
+            "watch": rec.watch.watch,
+            "claim": claim.id,
+            "parent_id": parent_id,
+            "payload": _json({**json.loads(parent_json), **_evidence(article, values)}),
+            "channel": channel,
+            "status": rec.status,
+        }
+        made = int(store.insert_ignore(s, AlertRow, reply, ["key"]) is not None)
+    _insert_observation(s, values, "dismissed", parent_id)
     return made
 
 

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     slack_channel: str | None = Field(None, validation_alias=_env("SLACK_CHANNEL"))
     slack_webhook_url: str | None = Field(None, validation_alias=_env("SLACK_WEBHOOK_URL"))
     slack_api_url: str | None = Field(None, validation_alias=_env("SLACK_API_URL"))
+    # Slack interactivity (the decision buttons): over the request URL, or Socket Mode.
+    slack_signing_secret: str | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
+    slack_app_token: str | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
     http_addr: str = Field("127.0.0.1:9108", validation_alias=_env("MONITOR_HTTP_ADDR"))
     connect_timeout: float = Field(10.0, validation_alias=_env("MONITOR_CONNECT_TIMEOUT"))
     fetch_timeout: float = Field(30.0, validation_alias=_env("MONITOR_FETCH_TIMEOUT"))
@@ -38,6 +41,12 @@ class Settings(BaseSettings):
     event_broker: str | None = Field(None, validation_alias=_env("MONITOR_EVENT_BROKER"))
     log_level: str = Field("INFO", validation_alias=_env("MONITOR_LOG_LEVEL"))
     log_format: str = Field("text", validation_alias=_env("MONITOR_LOG_FORMAT"))
+
+    @property
+    def interactive(self) -> bool:
+        """Whether Slack can reach the daemon with button presses: the bot, plus a
+        signing secret (request URL) or an app token (Socket Mode)."""
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
 
     @property
     def shared(self) -> bool:

@@ -6,6 +6,7 @@ Use the `fake_slack` fixture (import it into a test module with
     WebClient(token=slack.token, base_url=slack.api_url)   # or SlackBot(slack.token, ...)
     WebhookClient(slack.webhook_url)
     slack.posts                  # [Posted(channel, text, blocks, metadata, thread_ts, ts, ...)]
+    slack.updates                # [Posted] as each chat.update left a message
     slack.calls("chat.postMessage")  # monotonic arrival times of each request to a method
     slack.fail("chat.postMessage", status=429, retry_after=1, times=2)
     slack.fail("chat.postMessage", status=500, times=3)
@@ -14,7 +15,7 @@ Use the `fake_slack` fixture (import it into a test module with
     slack.fail("chat.postMessage", delay=2.0)  # posts, then answers late (a lost response)
     slack.seed("C0FUNDING1", text="...", metadata={...})  # a message already in the channel
 
-Methods: auth.test, chat.postMessage, conversations.history, conversations.replies,
+Methods: auth.test, chat.postMessage, chat.update, conversations.history, conversations.replies,
 conversations.list, and POST /webhook. Every API call needs `Bearer <slack.token>`
 (else `invalid_auth`). Channels are known by name and ID (`channels=`); like Slack,
 chat.postMessage takes either, conversations.* take IDs only. Messages carry
@@ -28,7 +29,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -70,6 +71,7 @@ class FakeSlack:
         self.token = token
         self.channels = dict(channels)  # name -> ID
         self._posts: list[Posted] = []
+        self._updates: list[Posted] = []
         self._calls: list[tuple[str, float]] = []
         self._faults: dict[str, list[_Fault]] = {}
         self._last_ts = 0.0
@@ -100,6 +102,12 @@ class FakeSlack:
         """Every message posted so far (API and webhook, seeded ones too), oldest first."""
         with self._lock:
             return list(self._posts)
+
+    @property
+    def updates(self) -> list[Posted]:
+        """Each message as a chat.update left it, in the order of the updates."""
+        with self._lock:
+            return list(self._updates)
 
     def calls(self, method: str) -> list[float]:
         """`time.monotonic()` at the arrival of each request to `method` ("webhook" too)."""
@@ -174,6 +182,7 @@ class FakeSlack:
         handler = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
+            "chat.update": self._update_message,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
             "conversations.list": self._list,
@@ -204,6 +213,27 @@ class FakeSlack:
             options,
         )
         return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
+
+    def _update_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Like Slack: the channel by ID only, the message by its ts; blocks and metadata
+        replaced by what is sent."""
+        channel, ts = args.get("channel"), args.get("ts")
+        if channel not in self.channels.values():
+            return {"ok": False, "error": "channel_not_found"}
+        at = next(
+            (i for i, p in enumerate(self._posts) if (p.channel, p.ts) == (channel, ts)), None
+        )
+        if at is None:
+            return {"ok": False, "error": "message_not_found"}
+        updated = replace(
+            self._posts[at],
+            text=str(args.get("text") or ""),
+            blocks=_json_arg(args.get("blocks")) or [],
+            metadata=_json_arg(args.get("metadata")) or self._posts[at].metadata,
+        )
+        self._posts[at] = updated
+        self._updates.append(updated)
+        return {"ok": True, "channel": channel, "ts": ts, "text": updated.text}
 
     def _history(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel")
