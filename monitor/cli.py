@@ -249,13 +249,16 @@ def _span(low: float | None, high: float | None) -> str:
 
 @app.command()
 def claims(as_json: JsonOption = False) -> None:
-    """Every claim: its stored value, the known values, the latest report and how many sources.
+    """Every claim: its value on record, the known values, the latest report, the sources.
 
-    Known values are the stated value, the rules' `also` values and every alerted value:
-    what a report is compared with (`--json` gives each as numbers).
+    The value on record is the rules' stated value, or a report a person accepted since
+    (`monitor alerts accept`). Known values are the stated value, the rules' `also`
+    values and every alerted value not dismissed: what a report is compared with
+    (`--json` gives each as numbers).
     """
     from sqlalchemy import func
 
+    from monitor.decisions import OnRecord, accepted_values, decisions_of, on_record
     from monitor.diff import KnownValue, known_values
     from monitor.rules import load_rules
     from monitor.store import AlertRow, ArticleRow, ClaimRow, ObservationRow
@@ -271,7 +274,9 @@ def claims(as_json: JsonOption = False) -> None:
             latest = s.exec(
                 select(ObservationRow, ArticleRow)
                 .join(ArticleRow)
-                .where(*where, ObservationRow.role == "value")
+                .where(
+                    *where, ObservationRow.role == "value", ObservationRow.outcome != "dismissed"
+                )
                 .order_by(ArticleRow.published.desc())  # type: ignore[attr-defined]
             ).first()
             sources = s.exec(
@@ -289,8 +294,21 @@ def claims(as_json: JsonOption = False) -> None:
             was_alerted = [
                 KnownValue(a.low, a.high, a.currency, a.as_of, _reported_text(a.payload), a.key)
                 for a in alerted
-                if a.low is not None and a.high is not None and a.currency and a.as_of
+                if a.low is not None
+                and a.high is not None
+                and a.currency
+                and a.as_of
+                and a.decision != "dismissed"
             ]
+            record = on_record(
+                OnRecord(claim.value, claim.low, claim.high, claim.currency, claim.as_of),
+                accepted_values(s, claim.watch, claim.id),
+            )
+            decided = decisions_of(s, [a.id for a in alerted if a.id is not None])
+            decisions = sorted(
+                (_decision_json(d) for ds in decided.values() for d in ds if d.action != "retry"),
+                key=lambda d: d["at"],
+            )
             rule = rules.get((claim.watch, claim.id))
             known = (
                 known_values(rule, was_alerted)
@@ -307,6 +325,18 @@ def claims(as_json: JsonOption = False) -> None:
                     "title": claim.title,
                     "stored": claim.value,
                     "as_of": claim.as_of.isoformat(),
+                    "on_record": {
+                        "text": record.text,
+                        "low": record.low,
+                        "high": record.high,
+                        "currency": record.currency,
+                        "as_of": record.as_of.isoformat(),
+                        "source": "rules" if record.by is None else "accepted",
+                        "by": record.by,
+                        "via": record.via,
+                        "at": record.at.isoformat() if record.at else None,
+                    },
+                    "decisions": decisions,
                     "known": [kv.text for kv in known],
                     "known_values": [
                         {
@@ -328,8 +358,12 @@ def claims(as_json: JsonOption = False) -> None:
     if as_json:
         _print_json(rows)
         return
-    table = Table("claim", "stored", "known values", "latest report", "sources")
+    table = Table("claim", "on record", "known values", "latest report", "sources")
     for r in rows:
+        held = r["on_record"]
+        on_record_text = held["text"]
+        if held["by"]:
+            on_record_text += f"\naccepted by {held['by']}, {held['at'][:10]}"
         report = (
             f"{r['latest']} ({r['latest_publisher']}, {r['latest_published'][:10]})"
             if r["latest"]
@@ -337,12 +371,27 @@ def claims(as_json: JsonOption = False) -> None:
         )
         table.add_row(
             f"{r['watch']}/{r['claim']}\n{r['title']}",
-            r["stored"],
+            on_record_text,
             "\n".join(r["known"]),
             report,
             str(r["sources"]),
         )
     out.print(table)
+    for r in rows:
+        _print_decisions(f"{r['watch']}/{r['claim']}", r["decisions"])
+
+
+def _print_decisions(about: str, decisions: list[dict[str, Any]]) -> None:
+    """Every decision on a claim's alerts, a line each: who, what, when, from where."""
+    from monitor.decisions import DECIDED
+
+    for d in decisions:
+        out.print(
+            f"{about}: {d['value'] or 'a report'} {DECIDED.get(d['action'], d['action'])} "
+            f"by {d['by']} ({d['via']}), {d['at'][:16].replace('T', ' ')} UTC",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _reported_text(payload: str) -> str:
@@ -424,6 +473,7 @@ def history(
     """
     from sqlalchemy import and_, or_
 
+    from monitor.decisions import decisions_of
     from monitor.store import ArticleRow, ObservationRow
 
     engine = _engine(Settings())
@@ -447,6 +497,11 @@ def history(
             for o, a in s.exec(query.order_by(ArticleRow.published, ObservationRow.id)).all()  # type: ignore[arg-type]
             if o.claim == claim_id or claim_id in (o.candidates or "").split(",")
         ]
+        alert_ids = sorted({o.alert_id for o, _ in found if o.alert_id is not None})
+        decided = {
+            alert: [_decision_json(d) for d in ds if d.action != "retry"]
+            for alert, ds in decisions_of(s, alert_ids).items()
+        }
     rows: list[dict[str, Any]] = [
         {
             "published": a.published.isoformat(),
@@ -468,6 +523,7 @@ def history(
             "publisher": a.publisher,
             "title": a.title,
             "url": a.url,
+            "decisions": decided.get(o.alert_id or 0, []),
         }
         for o, a in found
     ]
@@ -481,7 +537,10 @@ def history(
     elif as_csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["published"])
         writer.writeheader()
-        writer.writerows(rows)
+        # Lists (candidates, decisions) as JSON, which a script can read back.
+        writer.writerows(
+            {k: json.dumps(v) if isinstance(v, list) else v for k, v in r.items()} for r in rows
+        )
     elif rows:
         table = Table("published", "figure", "outcome", "publisher", "quote")
         for r in rows:
@@ -489,6 +548,8 @@ def history(
                 r["published"][:16], r["figure"], r["outcome"], r["publisher"], r["quote"]
             )
         out.print(table)
+        seen = {json.dumps(d, sort_keys=True): d for r in rows for d in r["decisions"]}
+        _print_decisions(claim, sorted(seen.values(), key=lambda d: d["at"]))
 
 
 @app.command()
@@ -568,47 +629,81 @@ def explain(
             out.print(f"  not {claim}: {why}", highlight=False, markup=False)
 
 
-@app.command()
-def alerts(as_json: JsonOption = False) -> None:
-    """The outbox: every alert, pending, sent or failed, with the reason for each failure."""
+alerts_app = typer.Typer(
+    help="The outbox, and what to do about an alert: accept, dismiss or retry it.",
+    invoke_without_command=True,
+)
+app.add_typer(alerts_app, name="alerts")
+AlertArgument = Annotated[
+    str, typer.Argument(help="An alert's id or key, as `monitor alerts` lists them.")
+]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who decides (default: your user name at this host)."),
+]
+
+
+@alerts_app.callback()
+def alerts(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """The outbox: every alert with its outlet, old and new value, link, status and decision."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from monitor.decisions import decisions_of
     from monitor.store import AlertRow
 
     engine = _engine(Settings())
     with store.session(engine) as s:
         found = s.exec(select(AlertRow).order_by(AlertRow.id)).all()  # type: ignore[arg-type]
-    rows: list[dict[str, Any]] = [
-        {
-            "id": a.id,
-            "kind": a.kind,
-            "watch": a.watch,
-            "claim": a.claim,
-            "reported": _outbox_reported(json.loads(a.payload)),
-            "status": a.status,
-            "attempts": a.attempts,
-            "error": a.last_error,
-            "ts": a.ts,
-            "corroborations": a.corroborations,
-            "created_at": a.created_at.isoformat(),
-            "key": a.key,
-        }
-        for a in found
-    ]
+        decided = decisions_of(s, [a.id for a in found if a.id is not None])
+    rows: list[dict[str, Any]] = []
+    for a in found:
+        p = json.loads(a.payload)
+        rows.append(
+            {
+                "id": a.id,
+                "kind": a.kind,
+                "watch": a.watch,
+                "claim": a.claim,
+                "publisher": p.get("publisher"),
+                "was": (p.get("previous") or {}).get("text") if a.kind == "change" else None,
+                "reported": _outbox_reported(p),
+                "url": p.get("article_url"),
+                "status": a.status,
+                "decision": a.decision,
+                "decisions": [_decision_json(d) for d in decided.get(a.id or 0, [])],
+                "attempts": a.attempts,
+                "error": a.last_error,
+                "ts": a.ts,
+                "corroborations": a.corroborations,
+                "created_at": a.created_at.isoformat(),
+                "key": a.key,
+            }
+        )
     if as_json:
         _print_json(rows)
         return
-    table = Table("id", "kind", "claim", "reported", "status", "tries", "corroborated", "error")
+    table = Table("id", "claim", "report", "status", "decision")
     for r in rows:
+        report = r["reported"] or "-"
+        if r["was"]:
+            report = f"{r['was']} → {report}"
+        if r["publisher"]:
+            report += f"\n{r['publisher']}"
+        if r["url"]:
+            report += f"\n{r['url']}"
+        status = r["status"] + (f" ({r['attempts']} tries)" if r["attempts"] > 1 else "")
+        if r["error"]:
+            status += f"\n{r['error']}"
+        last = r["decisions"][-1] if r["decisions"] else None
+        decision = f"{last['action']}\n{last['by']}\n{last['at'][:16]}" if last else "-"
         table.add_row(
             str(r["id"]),
-            r["kind"],
-            r["claim"] or "-",
-            r["reported"] or "-",
-            r["status"],
-            str(r["attempts"]),
-            str(r["corroborations"]),
-            r["error"] or "",
+            f"{r['claim'] or r['watch']}\n{r['kind'].replace('_', ' ')}",
+            report,
+            status,
+            decision,
         )
-    out.print(table)
+    out.print(table, markup=False, highlight=False)
     shown = {r["status"] for r in rows}
     for status, meaning in _STATUS_MEANINGS.items():
         if status in shown:
@@ -616,12 +711,73 @@ def alerts(as_json: JsonOption = False) -> None:
 
 
 _STATUS_MEANINGS = {
-    "pending": "waiting to be sent; sent at the next delivery",
-    "sending": "taken by a worker to send; if it crashed, looked up in Slack and settled",
+    "pending": "waiting to be sent; sent at the daemon's next delivery",
+    "sending": (
+        "taken by a worker to send; if that worker died, the message is looked up in "
+        "Slack and settled, never posted twice"
+    ),
     "sent": "delivered",
-    "failed": "refused for good by Slack (see the error); will not be retried",
+    "failed": (
+        "refused for good by Slack (see the error); fix the cause, then "
+        "`monitor alerts retry ID` (or `--failed` for all)"
+    ),
     "caught_up": "a change from a feed's first poll, posted inside its claim's catch-up message",
+    "dismissed": "dismissed by a person before it was sent; it will not be sent",
 }
+
+
+def _decide(ref: str, action: str, by: str | None) -> None:
+    from monitor.decisions import decide, local_user
+
+    engine = _engine(Settings())
+    with _friendly_errors():
+        done = decide(engine, ref, action, by=by or local_user(), via="cli")  # type: ignore[arg-type]
+    out.print(
+        done.said if done.fresh else f"nothing to do: {done.said}", markup=False, highlight=False
+    )
+
+
+@alerts_app.command("accept")
+def alerts_accept(alert: AlertArgument, by: ByOption = None) -> None:
+    """Make a change's reported value the claim's value on record."""
+    _decide(alert, "accept", by)
+
+
+@alerts_app.command("dismiss")
+def alerts_dismiss(alert: AlertArgument, by: ByOption = None) -> None:
+    """Not a change: the value stops being known, and its later reports never alert."""
+    _decide(alert, "dismiss", by)
+
+
+@alerts_app.command("retry")
+def alerts_retry(
+    alert: Annotated[
+        str | None, typer.Argument(help="A failed alert's id or key.", show_default=False)
+    ] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Every failed alert.")] = False,
+    by: ByOption = None,
+) -> None:
+    """Send a failed alert again (after fixing its cause, such as a misnamed channel)."""
+    from monitor.decisions import local_user, retry_failed
+
+    if (alert is None) == (not failed):
+        err.print("give one alert, or --failed for every failed alert", highlight=False)
+        raise typer.Exit(2)
+    if alert is not None:
+        _decide(alert, "retry", by)
+        return
+    engine = _engine(Settings())
+    with _friendly_errors():
+        done = retry_failed(engine, by=by or local_user(), via="cli")
+    for d in done:
+        out.print(d.said, markup=False, highlight=False)
+    if not done:
+        out.print("no failed alerts", highlight=False)
+
+
+def _decision_json(d: Any) -> dict[str, Any]:
+    """A decision as `alerts`, `claims` and `history` print it."""
+    return {"action": d.action, "by": d.by, "via": d.via, "at": d.at.isoformat(), "value": d.text}
 
 
 def _outbox_reported(payload: dict[str, Any]) -> str | None:
