@@ -155,6 +155,82 @@ def rules_check(
         )
 
 
+@rules_app.command("draft")
+def rules_draft(
+    source: Annotated[
+        str, typer.Argument(help="An article: a text or HTML file, an http(s) URL, or - for stdin.")
+    ],
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="The article's date, YYYY-MM-DD (default: the page's, else today)."
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="ko or en (default: both are read).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the watch here, not to stdout.")
+    ] = None,
+) -> None:
+    """Draft a watch from one article: its money claims, their holders, words and searches.
+
+    The draft passes `monitor rules check` as written; read its `# check` lines first.
+    """
+    from monitor.draft import draft, to_yaml
+    from monitor.rules import load_watch
+
+    if lang not in (None, "ko", "en"):
+        err.print(f'error: --lang "{lang}" is not ko or en', highlight=False)
+        raise typer.Exit(2)
+    with _friendly_errors():
+        text, title, published = _article_source(source)
+    when = _parse_date(on) if on else published or date.today()
+    drafted = draft(text, published=when, title=title, lang=lang)
+    written = to_yaml(drafted, source=source if source != "-" else "standard input")
+    if output is None:
+        sys.stdout.write(written)
+    else:
+        output.write_text(written, encoding="utf-8")
+        with _friendly_errors():
+            load_watch(output)  # what `rules check` will say
+        err.print(
+            f"wrote {output}: {len(drafted.claims)} claims, {len(drafted.entities)} entities, "
+            f"{len(drafted.searches)} searches; {len(drafted.noted)} figures noted, not claims",
+            highlight=False,
+            markup=False,
+        )
+
+
+def _article_source(source: str) -> tuple[str, str | None, date | None]:
+    """The text, headline and date of `source`: a URL (fetched with the daemon's fetcher
+    and its limits), an HTML file, a text file, or standard input."""
+    from monitor.draft import read_page
+    from monitor.errors import ConfigError
+
+    if source.startswith(("http://", "https://")):
+        from monitor.fetch import Fetcher
+
+        settings = Settings()
+        with Fetcher(
+            connect_timeout=settings.connect_timeout,
+            timeout=settings.fetch_timeout,
+            max_bytes=settings.max_body_bytes,
+        ) as fetcher:
+            page = fetcher.get(source)
+        read = read_page(page.body, page.url)
+        return read.text, read.title, read.published
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    decoded = raw.decode("utf-8", errors="replace")
+    if decoded.lstrip()[:1] == "<":
+        read = read_page(raw)
+        return read.text, read.title, read.published
+    return decoded, None, None
+
+
 @rules_app.command("schema")
 def rules_schema() -> None:
     """Print the JSON Schema of a rules file, for editors that validate YAML."""
