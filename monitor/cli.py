@@ -334,7 +334,7 @@ def claims(as_json: JsonOption = False) -> None:
     """
     from sqlalchemy import func
 
-    from monitor.decisions import OnRecord, accepted_values, decisions_of, on_record
+    from monitor.decisions import NOT_KNOWN, OnRecord, accepted_values, decisions_of, on_record
     from monitor.diff import KnownValue, known_values
     from monitor.rules import load_rules
     from monitor.store import AlertRow, ArticleRow, ClaimRow, ObservationRow
@@ -374,7 +374,7 @@ def claims(as_json: JsonOption = False) -> None:
                 and a.high is not None
                 and a.currency
                 and a.as_of
-                and a.decision != "dismissed"
+                and a.decision not in NOT_KNOWN
             ]
             record = on_record(
                 OnRecord(claim.value, claim.low, claim.high, claim.currency, claim.as_of),
@@ -862,6 +862,103 @@ def _outbox_reported(payload: dict[str, Any]) -> str | None:
         n = len(payload["changes"])
         return f"{n} change{'' if n == 1 else 's'}"
     return (payload.get("reported") or {}).get("text")
+
+
+@app.command()
+def replay(
+    watch: Annotated[
+        str | None, typer.Argument(help="A watch slug (default: every watch).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only articles published since, YYYY-MM-DD.")
+    ] = None,
+    apply: Annotated[
+        bool,
+        typer.Option("--apply", help="Write the replayed observations and known values."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Re-read stored articles under the current rules and print what would change.
+
+    Per claim: observations gained, lost or decided otherwise, and the alerts that would or
+    would not have been raised. `--apply` writes them; nothing is ever posted.
+    """
+    from monitor import replay as replaying
+    from monitor.rules import load_rules
+
+    settings = Settings()
+    engine = _engine(settings)
+    with _friendly_errors():
+        rules = load_rules(settings.rules)
+    watches = [w for w in rules.watches if watch in (None, w.watch)]
+    if not watches:
+        err.print(f'no watch "{watch}" in {settings.rules}', highlight=False, markup=False)
+        raise typer.Exit(2)
+    start = datetime.combine(_parse_date(since), datetime.min.time(), UTC) if since else None
+    report = []
+    for w in watches:
+        done = replaying.replay(engine, rules, w, since=start)
+        written = replaying.apply(engine, done) if apply and not done.unchanged else 0
+        report.append((done, written))
+    if as_json:
+        _print_json(
+            [
+                {
+                    "watch": done.watch,
+                    "articles": done.articles,
+                    "applied": apply,
+                    "observations_written": written,
+                    "claims": {
+                        claim: {
+                            "gained": [_seen_json(s) for s in c.gained],
+                            "lost": [_seen_json(s) for s in c.lost],
+                            "changed": [
+                                {"before": _seen_json(b), "now": _seen_json(n)}
+                                for b, n in c.changed
+                            ],
+                            "would_alert": c.would_alert,
+                            "would_not_alert": c.would_not,
+                        }
+                        for claim, c in done.claims.items()
+                    },
+                }
+                for done, written in report
+            ]
+        )
+        return
+    for done, written in report:
+        head = f"{done.watch}: {done.articles} stored articles replayed under the current rules"
+        out.print(head, markup=False, highlight=False)
+        if done.unchanged:
+            out.print("  nothing would change", markup=False, highlight=False)
+        for claim, c in done.claims.items():
+            out.print(f"  {claim}", markup=False, highlight=False)
+            lines = [
+                *(f"+ {_seen(s)}" for s in c.gained),
+                *(f"- {_seen(s)}" for s in c.lost),
+                *(f"~ {_seen(b)} -> {n.outcome} {n.claim or n.candidates}" for b, n in c.changed),
+                *(f"would alert: {k}" for k in c.would_alert),
+                *(f"would not have alerted: {k}" for k in c.would_not),
+            ]
+            for line in lines:
+                out.print(f"    {line}", markup=False, highlight=False)
+        if apply:
+            out.print(
+                f"  applied: {written} observations written; nothing posted",
+                markup=False,
+                highlight=False,
+            )
+    if not apply and any(not done.unchanged for done, _ in report):
+        out.print("run again with --apply to write this", highlight=False)
+
+
+def _seen_json(seen: Any) -> dict[str, Any]:
+    """A replayed observation as JSON."""
+    return {k: getattr(seen, k) for k in seen.__slots__}
+
+
+def _seen(s: Any) -> str:
+    return f"{s.figure} ({s.outcome}) {s.publisher}, {s.published[:10]}: {s.url}"
 
 
 @app.command()

@@ -196,7 +196,10 @@ def _lock_known_values(s: Session, watch: Watch) -> _Known:
             p = json.loads(payload)
             published = datetime.fromisoformat(p["published"]) if p.get("published") else None
             value = KnownValue(low, high, currency, as_of, p["reported"]["text"], key, published)
-            (dismissed if decision == "dismissed" else alerted)[claim].append(value)
+            if decision == "dismissed":
+                dismissed[claim].append(value)
+            elif decision is None or decision == "accepted":
+                alerted[claim].append(value)
     return _Known({c.id: known_values(c, alerted[c.id]) for c in watch.claims}, dismissed)
 
 

@@ -155,7 +155,8 @@ class AlertRow(SQLModel, table=True):
     corroborations: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
-    # A change's decision: accepted (its value is on record) | dismissed (not a change);
+    # A change's decision: accepted (its value is on record) | dismissed (not a change) |
+    # withdrawn (`replay --apply`: the rules no longer raise it);
     # set once, by a conditional update, so a decision Slack delivers twice applies once.
     decision: str | None = None
 
@@ -168,9 +169,9 @@ class DecisionRow(SQLModel, table=True):
     alert_id: int = Field(foreign_key="alert.id", index=True)
     watch: str = Field(index=True)
     claim: str | None = None
-    action: str  # accept | dismiss | retry
+    action: str  # accept | dismiss | retry | withdraw
     by: str  # a Slack user ("U024BE7LH alice") or a local one ("alice@host")
-    via: str  # slack (interactivity URL) | socket_mode | cli
+    via: str  # slack (interactivity URL) | socket_mode | cli | replay
     at: datetime = Field(default_factory=utcnow, index=True)
     # The value decided on, as the alert reported it (none for a retry).
     low: float | None = None
