@@ -799,6 +799,7 @@ _STATUS_MEANINGS = {
     ),
     "caught_up": "a change from a feed's first poll, posted inside its claim's catch-up message",
     "dismissed": "dismissed by a person before it was sent; it will not be sent",
+    "replayed": "a value `monitor replay --apply` found the current rules raise: known, never sent",
 }
 
 
