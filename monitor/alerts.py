@@ -390,7 +390,7 @@ def _listed(lines: list[str], noun: str, budget: int) -> list[str]:
             break
         shown.append(line)
     more = len(lines) - len(shown)
-    return shown + ([f"and {_count(more, noun)} more"] if more else [])
+    return shown + ([f"and {_count(more, f'more {noun}')}"] if more else [])
 
 
 def _count(n: int, noun: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -151,8 +151,8 @@ def compose(
     return {
         "watch": watch.watch,
         "watch_title": watch.title,
-        "since": since.isoformat(),
-        "until": until.isoformat(),
+        "since": since.astimezone(UTC).isoformat(),
+        "until": until.astimezone(UTC).isoformat(),
         "date": until.astimezone(rule.zone).date().isoformat(),
         "tz": rule.tz,
         "scheduled": scheduled,
