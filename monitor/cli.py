@@ -972,3 +972,54 @@ def demo() -> None:
 
     with _friendly_errors():
         raise typer.Exit(run_demo(out))
+
+
+@app.command()
+def digest(
+    watch: Annotated[str, typer.Argument(help="A watch slug (see `monitor rules check`).")],
+    post: Annotated[
+        bool, typer.Option("--post", help="Queue it for Slack, to go out at the next delivery.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """A watch's digest from its last daily digest (or the last 24 hours) until now.
+
+    Per claim: its changes, corroborations and decisions; then the feeds that degraded,
+    recovered or are failing. The daily digests of a watch with `digest:` in its rules
+    are posted by `monitor run`; this one does not move their periods.
+    """
+    from monitor.alerts import render
+    from monitor.digest import post as queue_digest
+    from monitor.digest import preview
+    from monitor.notify.console import ConsoleNotifier
+    from monitor.rules import load_rules
+
+    settings = Settings()
+    with _friendly_errors():
+        rules = load_rules(settings.rules)
+    found = [w for w in rules.watches if w.watch == watch]
+    if not found:
+        slugs = ", ".join(w.watch for w in rules.watches)
+        err.print(
+            f'no watch "{watch}" in {settings.rules} (watches: {slugs}); give its `watch:` slug',
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(1)
+    engine = _engine(settings)
+    payload = preview(engine, found[0], datetime.now(UTC))
+    if as_json:
+        _print_json(payload)
+    else:
+        message = render(kind="digest", key=payload["key"], payload=payload, channel=None)
+        ConsoleNotifier(sys.stdout).send(message)
+    if post:
+        if queue_digest(engine, payload, found[0], settings.slack_channel):
+            err.print(
+                f"queued as {payload['key']}: it goes out at the next delivery of `monitor run` "
+                "(or `monitor run --once`)",
+                highlight=False,
+                markup=False,
+            )
+        else:
+            err.print(f"{payload['key']} was queued already", highlight=False, markup=False)

@@ -10,11 +10,12 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TextIO
 
 from monitor import store
 from monitor.delivery import deliver_pending
+from monitor.digest import queue_due
 from monitor.errors import RulesErrors
 from monitor.fetch import Fetcher
 from monitor.health import serve
@@ -149,11 +150,20 @@ class Daemon:
         """One delivery pass, unless one is running here or on another replica.
 
         Alerts are claimed atomically, so two passes would not send one twice; one pass at
-        a time keeps its pacing of posts per channel.
+        a time keeps its pacing of posts per channel. Digests that are due are queued first.
         """
+        self.queue_digests(store.utcnow())
         with self.locks.exclusive("delivery") as free:
             if free:
                 self._deliver(budget)
+
+    def queue_digests(self, now: datetime) -> list[str]:
+        """Queue the watches' daily digests due at `now`; a failure waits for the next pass."""
+        try:
+            return queue_due(self.engine, self.ctx.rules, now, self.settings.slack_channel)
+        except Exception:
+            log.exception("digests not queued; trying again at the next delivery")
+            return []
 
     def _deliver(self, budget: float) -> None:
         report = deliver_pending(

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -34,6 +35,7 @@ SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+_TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 Duration = Annotated[
@@ -199,6 +201,50 @@ class SlackRule(_Strict):
     channel: str | None = Field(None, description="Overrides SLACK_CHANNEL for this watch.")
 
 
+class DigestRule(_Strict):
+    """A daily digest of the watch: at a time of day, in a time zone."""
+
+    at: str = Field(
+        description='Time of day, 24-hour HH:MM in quotes, like "09:00".',
+        json_schema_extra={"pattern": _TIME_OF_DAY.pattern},
+    )
+    tz: str = Field("UTC", description="An IANA time zone name, like Asia/Seoul or UTC.")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _time_of_day(cls, value: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+            # YAML 1.1 reads an unquoted 12:30 as a base-60 number: 750.
+            hours, minutes = divmod(value, 60)
+            raise ValueError(
+                f"{value} is a number, not a time of day (YAML reads an unquoted {hours}:"
+                f'{minutes:02d} as one); write it in quotes, like at: "{hours:02d}:{minutes:02d}"'
+            )
+        if not isinstance(value, str) or not _TIME_OF_DAY.match(value):
+            raise ValueError(f'"{value}" is not a time of day; write it as HH:MM, like "09:00"')
+        return value
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f'"{value}" is not a time zone; write an IANA name, like Asia/Seoul or UTC'
+            ) from None
+        return value
+
+    @property
+    def time_of_day(self) -> time:
+        hours, minutes = self.at.split(":")
+        return time(int(hours), int(minutes))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+
 class Watch(_Strict):
     """One rules file: entities, keywords, feeds and the claims to diff against."""
 
@@ -217,6 +263,11 @@ class Watch(_Strict):
         True,
         description="On a feed's first poll, post its backlog's changes as one catch-up message "
         "per claim (on), or alert each one (off).",
+    )
+    digest: DigestRule | None = Field(
+        None,
+        description="Post a daily digest of the claims' changes, corroborations, decisions and "
+        "feed health at this time of day.",
     )
 
 

@@ -279,8 +279,8 @@ def test_feed_recovered_says_it_works_again():
 
 
 def test_unknown_kind_is_refused():
-    with pytest.raises(ValueError, match="unknown alert kind 'digest'"):
-        render(kind="digest", key="k", payload={}, channel=None)
+    with pytest.raises(ValueError, match="unknown alert kind 'unheard_of'"):
+        render(kind="unheard_of", key="k", payload={}, channel=None)
 
 
 @pytest.mark.parametrize(
