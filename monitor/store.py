@@ -150,7 +150,7 @@ class AlertRow(SQLModel, table=True):
     last_error: str | None = None
     next_attempt_at: datetime | None = None
     claimed_at: datetime | None = None  # when a worker took it to send ("sending")
-    claimed_by: str | None = None  # which worker (host:pid) took it
+    claimed_by: str | None = None  # which worker took it: `delivery.worker_id`, name|host|pid
     ts: str | None = None  # Slack's message timestamp once sent
     corroborations: int = 0
     created_at: datetime = Field(default_factory=utcnow)
