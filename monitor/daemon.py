@@ -126,6 +126,7 @@ class Daemon:
             states=self.states,
             quiet=self.quiet,
             shared=self.settings.shared,
+            max_alerts_per_poll=self.settings.max_alerts_per_poll,
         )
         sync_claims(self.engine, ctx.rules)
         return ctx

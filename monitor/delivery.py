@@ -16,7 +16,9 @@ Corroborations reply in their parent's thread, so with a threading target (the b
 a corroboration waits until its parent is sent; if the parent failed, or the target
 cannot thread, it is posted as a message of its own that names the claim. A change
 recorded by a catch-up (`store.CAUGHT_UP`) is never sent alone: its catch-up message
-is, and the change's corroborations reply in that message's thread.
+is, and the change's corroborations reply in that message's thread. So does a change a
+poll recorded beyond its cap (`store.SUMMARIZED`) with the poll's summary message; one
+whose summary was never queued (the poll died) has its replies posted on their own.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from sqlmodel import Session, col, select
 from monitor.alerts import render
 from monitor.errors import DeliveryError
 from monitor.notify.base import Message, Notifier
-from monitor.store import CAUGHT_UP, AlertRow, session, utcnow
+from monitor.store import CAUGHT_UP, SUMMARIZED, AlertRow, session, utcnow
 
 log = logging.getLogger("monitor.delivery")
 
@@ -432,9 +434,13 @@ def _thread_of(s: Session, alert: AlertRow) -> str | None:
 
 def _thread_parent(s: Session, alert: AlertRow) -> AlertRow | None:
     """The message whose thread `alert` replies in: its parent, or, for a change that
-    went out in a catch-up message, that message."""
+    went out in a catch-up or summary message, that message."""
     parent = s.get(AlertRow, alert.parent_id) if alert.parent_id is not None else None
-    if parent is not None and parent.status == CAUGHT_UP and parent.parent_id is not None:
+    if (
+        parent is not None
+        and parent.status in (CAUGHT_UP, SUMMARIZED)
+        and parent.parent_id is not None
+    ):
         return s.get(AlertRow, parent.parent_id)
     return parent
 
