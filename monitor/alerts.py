@@ -28,6 +28,7 @@ CATCH_UP_LISTED = 10  # changes a catch-up message shows; the others are counted
 DIGEST_LISTED = 10  # changes, decisions or feeds a digest lists in one place; the rest counted
 DIGEST_CHARS = 11000  # a digest's blocks in all, below Slack's msg_blocks_too_long (~13k)
 _REASON = 200  # characters of a feed's error a digest shows
+SUMMARY_CLAIMS_LISTED = 10  # claims a poll's summary names with their counts
 
 EVENT_TYPES = MappingProxyType(
     {
@@ -35,6 +36,7 @@ EVENT_TYPES = MappingProxyType(
         "corroboration": "funding_figure_corroborated",
         "dismissed_report": "funding_figure_dismissed_report",
         "catch_up": "funding_figures_catch_up",
+        "poll_summary": "funding_alerts_summarized",
         "feed_degraded": "feed_degraded",
         "feed_recovered": "feed_recovered",
         "digest": "funding_figures_digest",
@@ -71,6 +73,8 @@ def render(
         return _corroboration(kind, key, payload, channel, parent_ts)
     if kind == "catch_up":
         return _catch_up(key, payload, channel)
+    if kind == "poll_summary":
+        return _poll_summary(key, payload, channel)
     if kind in ("feed_degraded", "feed_recovered"):
         return _feed_health(kind, key, payload, channel)
     if kind == "digest":
@@ -251,6 +255,54 @@ def _catch_up_line(change: Mapping[str, Any]) -> str:
     publisher = _escape(change.get("publisher") or "a news source")
     when, _ = _when(change.get("published"))
     return f"*{_escape(_shown(change['reported']))}*: {publisher}, {when}\n{_article_line(change)}"
+
+
+def _poll_summary(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
+    """What one poll found beyond the messages it may send one by one, counted, not posted."""
+    changes, reports = int(p["more_changes"]), int(p["more_corroborations"])
+    feed = p.get("feed_url") or "a feed"
+    parts = [_count(changes, "more change")] if changes else []
+    parts += [f"{_count(reports, 'more report')} of known values"] if reports else []
+    counted = " and ".join(parts)
+    summary = (
+        f"One poll of {_escape(feed)} found more alerts than the {int(p['sent_alone'])} "
+        f"it posts one by one. *{_escape(counted)}* are recorded but not posted: they are "
+        "known values now, later reports of them reply in this thread, and "
+        "`monitor alerts` lists each (status `summarized`)."
+    )
+    claims = p.get("claims") or []
+    lines = [
+        f"• {_escape(c.get('claim_title') or c['claim'])}: {_count(c['changes'], 'change')}"
+        for c in claims[:SUMMARY_CLAIMS_LISTED]
+    ]
+    if len(claims) > SUMMARY_CLAIMS_LISTED:
+        lines.append(f"• and {len(claims) - SUMMARY_CLAIMS_LISTED} more claims")
+    title = p.get("watch_title") or p["watch"]
+    blocks: list[dict[str, Any]] = [_header(f"More alerts than one poll posts: {title}")]
+    blocks.append(_section(summary))
+    if lines:
+        blocks.append(_section("\n".join(lines)))
+    blocks.append(_context(f"Watch: {_escape(title)}"))
+    return Message(
+        channel=channel,
+        text=_escape(_clip(f"and {counted} on {feed}: see `monitor alerts`", SECTION_LIMIT)),
+        blocks=blocks,
+        metadata={
+            "event_type": EVENT_TYPES["poll_summary"],
+            "event_payload": {
+                "watch": p["watch"],
+                "feed_url": p.get("feed_url") or "",
+                "changes": changes,
+                "corroborations": reports,
+                "claims": {c["claim"]: c["changes"] for c in claims},
+                "key": key,
+            },
+        },
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _baseline_note(p: Mapping[str, Any]) -> str:
@@ -441,10 +493,6 @@ def _listed(lines: list[str], noun: str, budget: int) -> list[str]:
         shown.append(line)
     more = len(lines) - len(shown)
     return shown + ([f"and {_count(more, f'more {noun}')}"] if more else [])
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _figure_metadata(kind: str, key: str, p: Mapping[str, Any]) -> dict[str, Any]:

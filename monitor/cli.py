@@ -800,6 +800,8 @@ _STATUS_MEANINGS = {
     "caught_up": "a change from a feed's first poll, posted inside its claim's catch-up message",
     "dismissed": "dismissed by a person before it was sent; it will not be sent",
     "replayed": "a value `monitor replay --apply` found the current rules raise: known, never sent",
+    "summarized": "found by a poll beyond MONITOR_MAX_ALERTS_PER_POLL: recorded and known, "
+    "counted in that poll's summary message, never posted on its own",
 }
 
 
@@ -858,7 +860,9 @@ def _decision_json(d: Any) -> dict[str, Any]:
 
 
 def _outbox_reported(payload: dict[str, Any]) -> str | None:
-    """What an outbox row reports: its figure, or a catch-up's number of changes."""
+    """What an outbox row reports: its figure, or a catch-up's or summary's number of changes."""
+    if "more_changes" in payload:
+        return f"{payload['more_changes']} more changes"
     if "changes" in payload:
         n = len(payload["changes"])
         return f"{n} change{'' if n == 1 else 's'}"

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TextIO
 
 from monitor import store
-from monitor.delivery import deliver_pending
+from monitor.delivery import deliver_pending, worker_id
 from monitor.digest import queue_due
 from monitor.errors import RulesErrors
 from monitor.fetch import Fetcher
@@ -86,6 +86,8 @@ class Daemon:
     def __init__(self, settings: Settings, *, out: TextIO = sys.stdout) -> None:
         self.settings = settings
         self.identity = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+        # What its alert claims name: a restart on this host sees that this pid is gone.
+        self.worker = worker_id(self.identity)
         rules = load_rules(settings.rules)
         self.locks = ReplicaLocks(settings.database_url if settings.shared else None)
         self.notifier = make_notifier(
@@ -127,6 +129,7 @@ class Daemon:
             states=self.states,
             quiet=self.quiet,
             shared=self.settings.shared,
+            max_alerts_per_poll=self.settings.max_alerts_per_poll,
         )
         sync_claims(self.engine, ctx.rules)
         return ctx
@@ -169,7 +172,7 @@ class Daemon:
         report = deliver_pending(
             self.engine,
             self.notifier,
-            worker=self.identity,
+            worker=self.worker,
             budget=budget,
             min_interval=self.notifier.min_interval,
         )

@@ -130,6 +130,8 @@ class Context:
     states: dict[str, FeedState] = field(default_factory=dict, repr=False)
     quiet: QuietPolls = field(default_factory=QuietPolls, repr=False)
     shared: bool = False  # other replicas poll and write the same feeds' states
+    # Messages one poll may queue to be sent one by one; the rest go into one summary.
+    max_alerts_per_poll: int = 10
 
     @cached_property
     def _feeds(self) -> dict[str, tuple[Watch, FeedRule]]:
@@ -228,6 +230,8 @@ def _poll(
         # Items the feed held at its first successful poll: its backlog.
         catch_up=watch.catch_up and state.body_hash is None,
         reread={a.url for a, e in zip(articles, entries, strict=True) if e.id in seen},
+        max_alerts=ctx.max_alerts_per_poll,
+        feed_url=url,
     )
     ctx.metrics.figures.inc(stored.figures)
     cache["warning"] = parsed.warning

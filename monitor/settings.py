@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     per_host: int = Field(2, validation_alias=_env("MONITOR_PER_HOST"))
     degraded_after: int = Field(5, validation_alias=_env("MONITOR_DEGRADED_AFTER"))
     delivery_every: float = Field(2.0, validation_alias=_env("MONITOR_DELIVERY_EVERY"))
+    max_alerts_per_poll: int = Field(10, ge=1, validation_alias=_env("MONITOR_MAX_ALERTS_PER_POLL"))
     replica_id: str | None = Field(None, validation_alias=_env("MONITOR_REPLICA_ID"))
     event_broker: str | None = Field(None, validation_alias=_env("MONITOR_EVENT_BROKER"))
     log_level: str = Field("INFO", validation_alias=_env("MONITOR_LOG_LEVEL"))
