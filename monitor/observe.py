@@ -624,17 +624,21 @@ def _dismissed_again(
     parent_id, parent_json, channel, status = conn.execute(_ALERT_BY_KEY, {"key": parent_key}).one()
     made = 0
     if status not in ("dismissed", "failed"):
+        key, queued = f"{parent_key}|{article.url}", rec.status()
+        evidence = {**_evidence(article, values), "key": key}
         reply = {
-            "key": f"{parent_key}|{article.url}",
+            "key": key,
             "kind": "dismissed_report",
             "watch": rec.watch.watch,
             "claim": claim.id,
             "parent_id": parent_id,
-            "payload": _json({**json.loads(parent_json), **_evidence(article, values)}),
+            "payload": _json({**json.loads(parent_json), **evidence}),
             "channel": channel,
-            "status": rec.status,
+            "status": queued,
         }
-        made = int(store.insert_ignore(s, AlertRow, reply, ["key"]) is not None)
+        if store.insert_ignore(s, AlertRow, reply, ["key"]) is not None:
+            rec.queue("dismissed_report", key, queued)
+            made = 1
     _insert_observation(s, values, "dismissed", parent_id)
     return made
 
