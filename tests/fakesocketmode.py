@@ -5,6 +5,7 @@
         server.wait_connected()                  # the client connected and was sent `hello`
         envelope_id = server.send_interactive(payload)
         server.wait_acks(1)                      # [{"envelope_id": ...}] as the client acked
+        server.refresh()                         # Slack's `disconnect`: connect again
 
 Like Slack, it greets each connection with `hello`, sends envelopes
 `{"envelope_id", "type", "accepts_response_payload", "payload"}` (a redelivery is the same
@@ -86,6 +87,13 @@ class FakeSocketMode:
 
     def send_interactive(self, payload: dict[str, Any], **kwargs: Any) -> str:
         return self.send("interactive", payload, **kwargs)
+
+    def refresh(self) -> None:
+        """Ask the client to reconnect, as Slack does every few hours (`disconnect`)."""
+        message = {"type": "disconnect", "reason": "refresh_requested", "debug_info": {}}
+        with self._changed:
+            connection = self._connections[-1]
+        connection.send(json.dumps(message))
 
     def wait_connected(self, timeout: float = 10) -> None:
         self._wait(lambda: self._open > 0, timeout, "a Socket Mode connection")

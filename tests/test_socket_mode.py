@@ -23,7 +23,8 @@ from sqlmodel import col, select
 from monitor.delivery import deliver_pending
 from monitor.errors import ConfigError
 from monitor.notify.slack_bot import SlackBot
-from monitor.socket_mode import SocketMode
+from monitor.settings import Settings
+from monitor.socket_mode import SocketMode, from_settings
 from monitor.store import AlertRow, DecisionRow, session
 from tests.daemon_helpers import monitor_env, run_monitor, start_monitor, wait_for
 from tests.fakeslack import FakeSlack, Posted, fake_slack  # noqa: F401
@@ -169,6 +170,20 @@ def test_a_redelivered_press_is_acked_again_and_applied_once(
     assert len(fake_slack.updates) == 1
 
 
+def test_after_slack_asks_for_a_new_connection_presses_arrive_on_it(
+    engine: Engine, fake_slack: FakeSlack, socket_server: FakeSocketMode, connected: SocketMode
+) -> None:
+    _, posted = _sent_change(engine, fake_slack)
+    socket_server.refresh()
+    wait_for(lambda: socket_server.connections == 2, 10, "a second connection")
+    wait_for(lambda: socket_server.open == 1, 10, "the first connection closed")
+
+    envelope_id = socket_server.send_interactive(_press(posted, "accept_value"))
+    assert socket_server.wait_acks(1) == [{"envelope_id": envelope_id}]
+    wait_for(lambda: _alert(engine).decision == "accepted", 10, "the decision applied")
+    assert len(fake_slack.calls("apps.connections.open")) == 2
+
+
 def test_other_buttons_and_requests_are_acked_and_change_nothing(
     engine: Engine, fake_slack: FakeSlack, socket_server: FakeSocketMode, connected: SocketMode
 ) -> None:
@@ -195,6 +210,17 @@ def test_a_bot_token_for_an_app_token_is_refused_before_connecting(
     assert "SLACK_APP_TOKEN is a bot token (xoxb-...)" in str(err.value)
     assert "starts with xapp-" in str(err.value)
     assert fake_slack.calls("apps.connections.open") == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_app_token_without_the_bot_starts_nothing_and_says_why(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    alone = Settings(slack_app_token="xapp-1-a", slack_bot_token=None, _env_file=None)
+    assert from_settings(alone, engine) is None
+    assert "SLACK_APP_TOKEN is set without SLACK_BOT_TOKEN" in caplog.text
+    both = Settings(slack_app_token="xapp-1-a", slack_bot_token="xoxb-1", _env_file=None)
+    assert isinstance(from_settings(both, engine), SocketMode)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
