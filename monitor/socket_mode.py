@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -46,6 +47,8 @@ _EXPLANATIONS = {
     "not_allowed_token_type": "SLACK_APP_TOKEN is not an app-level token; " + _TOKEN_HINT,
     "missing_scope": "the app token lacks the connections:write scope; add it under Basic "
     "Information > App-Level Tokens",
+    "insecure_url": "the WebSocket URL is wss:// on a port other than 443, which slack-sdk's "
+    "built-in client opens without TLS (it decides by the port); check SLACK_API_URL",
 }
 
 
@@ -134,7 +137,7 @@ class SocketMode:
             try:
                 self._client.connect()
                 return
-            except (SlackApiError, OSError):
+            except (SlackApiError, OSError, ConfigError):
                 pass  # said by `_Client.issue_new_wss_url`
             failures += 1
             self._stop.wait(next_delay(self._retry_every, failures - 1, cap=RETRY_CAP))
@@ -169,6 +172,10 @@ class _Client(SocketModeClient):
         except OSError as err:
             self._failed("connection_error", str(err))
             raise
+        parts = urlsplit(url)
+        if parts.scheme == "wss" and parts.port not in (None, 443):
+            self._failed("insecure_url")
+            raise ConfigError(f"Socket Mode: {_EXPLANATIONS['insecure_url']}")
         if self._failing is not None:
             log.info("Socket Mode: Slack gave a connection again")
             self._failing = None

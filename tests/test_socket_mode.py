@@ -250,6 +250,25 @@ def test_a_rejected_app_token_is_said_once_and_retried_until_slack_takes_it(
     wait_for(lambda: socket_server.open == 0, 10, "the connection closed")
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_wss_url_off_port_443_is_refused_as_it_would_go_without_tls(
+    engine: Engine,
+    fake_slack: FakeSlack,
+    socket_server: FakeSocketMode,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """slack-sdk's built-in client speaks TLS to port 443 only, whatever the scheme says."""
+    fake_slack.socket_url = socket_server.url.replace("ws://", "wss://")
+    client = SocketMode(engine, fake_slack.app_token, api_url=fake_slack.api_url, retry_every=0.02)
+    client.start()
+    try:
+        wait_for(lambda: len(fake_slack.calls("apps.connections.open")) >= 2, 10, "a retry")
+    finally:
+        client.close()
+    assert socket_server.connections == 0
+    assert "no connection to Slack (insecure_url)" in caplog.text
+
+
 WATCH = """\
 watch: chips
 title: AI chip funding
