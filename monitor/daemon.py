@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TextIO
 
-from monitor import store
+from monitor import socket_mode, store
 from monitor.delivery import deliver_pending, worker_id
 from monitor.digest import queue_due
 from monitor.errors import RulesErrors
@@ -114,6 +114,7 @@ class Daemon:
             self.engine = store.open_store(settings.database_url)
             self.locks.claim_identity(self.identity)
             self.ctx = self._context(rules)
+        self.socket_mode = socket_mode.from_settings(settings, self.engine)
         self._stop = threading.Event()
         self._reload = threading.Event()
 
@@ -233,6 +234,8 @@ class Daemon:
             self.metrics,
             Interactions(self.engine, secret) if secret else None,
         )
+        if self.socket_mode:
+            self.socket_mode.start()
         with self.locks.setup():
             scheduler.prepare(self.ctx.rules.intervals())
         scheduler.start()
@@ -263,6 +266,8 @@ class Daemon:
         log.info(
             "stopping: no new polls; waiting for those in flight", extra={"grace_s": STOP_GRACE}
         )
+        if self.socket_mode:  # before the last delivery, which updates the messages decided
+            self.socket_mode.close()
         scheduler.stop()
         self._wait_for_polls(STOP_GRACE)
         self.fetcher.close()  # cancels whatever is still fetching
