@@ -99,6 +99,7 @@ class Daemon:
             timeout=settings.fetch_timeout,
             max_bytes=settings.max_body_bytes,
             per_host=settings.per_host,
+            allow=settings.fetch_allow,
         )
         self.metrics = Metrics()
         # Kept across rules reloads, which replace the context: a poll still running on the
@@ -120,6 +121,7 @@ class Daemon:
             rules=rules,
             metrics=self.metrics,
             degraded_after=self.settings.degraded_after,
+            full_text_budget=self.settings.full_text_budget,
             default_channel=self.settings.slack_channel,
             states=self.states,
             quiet=self.quiet,
