@@ -211,12 +211,7 @@ def _article_source(source: str) -> tuple[str, str | None, date | None]:
     if source.startswith(("http://", "https://")):
         from monitor.fetch import Fetcher
 
-        settings = Settings()
-        with Fetcher(
-            connect_timeout=settings.connect_timeout,
-            timeout=settings.fetch_timeout,
-            max_bytes=settings.max_body_bytes,
-        ) as fetcher:
+        with Fetcher.from_settings(Settings()) as fetcher:
             page = fetcher.get(source)
         read = read_page(page.body, page.url)
         return read.text, read.title, read.published

@@ -99,12 +99,7 @@ class Daemon:
             out=out,
         )
         self.notifier.check()
-        self.fetcher = Fetcher(
-            connect_timeout=settings.connect_timeout,
-            timeout=settings.fetch_timeout,
-            max_bytes=settings.max_body_bytes,
-            per_host=settings.per_host,
-        )
+        self.fetcher = Fetcher.from_settings(settings)
         self.metrics = Metrics()
         # Kept across rules reloads, which replace the context: a poll still running on the
         # old context records into the same ones.
@@ -126,6 +121,7 @@ class Daemon:
             rules=rules,
             metrics=self.metrics,
             degraded_after=self.settings.degraded_after,
+            full_text_budget=self.settings.full_text_budget,
             default_channel=self.settings.slack_channel,
             states=self.states,
             quiet=self.quiet,

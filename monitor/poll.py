@@ -123,6 +123,7 @@ class Context:
     rules: Rules
     metrics: Metrics = field(default_factory=Metrics)
     degraded_after: int = 5
+    full_text_budget: float = 60.0  # seconds of article-page fetching per poll
     default_channel: str | None = None
     # The last known state of each feed, so that an unchanged poll costs no query: current
     # while this process alone writes feed states; with replicas (`shared`) a starting
@@ -199,7 +200,9 @@ def _poll(
     ctx: Context, watch: Watch, rule: FeedRule, state: FeedState, now: datetime
 ) -> PollResult:
     url = rule.feed_url
-    fetched = ctx.fetcher.get(url, etag=state.etag, last_modified=state.last_modified)
+    fetched = ctx.fetcher.get(
+        url, etag=state.etag, last_modified=state.last_modified, configured=True
+    )
     if fetched.status == 304:
         return _record_success(ctx, watch, state, now, 304, "not_modified", {}, 0)
     digest = hashlib.sha256(fetched.body).hexdigest()
@@ -221,7 +224,7 @@ def _poll(
         cache["seen_ids"] = json.dumps(dict.fromkeys(sorted({e.id for e in entries})))
     articles = [to_article(e, parsed, feed_url=url, fetched_at=now) for e in entries]
     if rule.full_text:
-        articles = [_with_body(ctx.fetcher, a) for a in articles]
+        articles = _with_bodies(ctx, url, articles)
     stored = store_articles(
         ctx.engine,
         watch,
@@ -283,9 +286,29 @@ def _parse_fresh(
     return parse_feed(body, headers, url)
 
 
-def _with_body(fetcher: Fetcher, article: Article) -> Article:
+def _with_bodies(ctx: Context, url: str, articles: list[Article]) -> list[Article]:
+    """The articles with their pages' text, fetched within the poll's full-text budget.
+
+    Each page has the fetch timeout, and all of them `ctx.full_text_budget`: 10 stalled
+    pages once held one poll for 10 timeouts. Those left when it is spent keep the feed's
+    summary only.
+    """
+    deadline = time.monotonic() + ctx.full_text_budget
+    done: list[Article] = []
+    for article in articles:
+        if time.monotonic() >= deadline:
+            log.warning(
+                "full-text budget spent: the other articles are read from the feed alone",
+                extra={"feed": url, "skipped": len(articles) - len(done)},
+            )
+            return done + articles[len(done) :]
+        done.append(_with_body(ctx.fetcher, article, deadline))
+    return done
+
+
+def _with_body(fetcher: Fetcher, article: Article, deadline: float) -> Article:
     try:
-        return replace(article, body=full_text(fetcher, article.url))
+        return replace(article, body=full_text(fetcher, article.url, deadline=deadline))
     except FeedError as exc:
         log.warning("full text unavailable", extra={"article": article.url, "error": exc.reason})
         return article
