@@ -22,12 +22,14 @@ from sqlmodel import Session
 
 from monitor import store
 from monitor.articles import Article, full_text, to_article
+from monitor.attribution import mentions
 from monitor.backoff import next_delay
 from monitor.errors import FeedError
 from monitor.fetch import Fetcher
 from monitor.metrics import Metrics
 from monitor.observe import store_articles
 from monitor.parse import (
+    Entry,
     ParsedFeed,
     QuickItem,
     item_digest,
@@ -148,6 +150,7 @@ class PollResult:
     new_articles: int = 0
     alerts: int = 0
     error: str | None = None
+    dropped: int = 0  # new items of a feed that is not a search, naming nothing of the watch
 
 
 def poll_feed(
@@ -175,6 +178,7 @@ def poll_feed(
             "status": result.status,
             "new_articles": result.new_articles,
             "alerts": result.alerts,
+            **({"dropped": result.dropped} if result.dropped else {}),
             "duration_ms": round(elapsed * 1000, 1),
             **({"error": result.error} if result.error else {}),
         },
@@ -196,7 +200,7 @@ def _feed_state(ctx: Context, url: str, watch: str) -> FeedState:
 def _poll(
     ctx: Context, watch: Watch, rule: FeedRule, state: FeedState, now: datetime
 ) -> PollResult:
-    url = rule.feed_url
+    url = state.url
     fetched = ctx.fetcher.get(url, etag=state.etag, last_modified=state.last_modified)
     if fetched.status == 304:
         return _record_success(ctx, watch, state, now, 304, "not_modified", {}, 0)
@@ -217,21 +221,20 @@ def _poll(
     entries = [e for e in parsed.entries if e.id not in stale]
     if items is None:
         cache["seen_ids"] = json.dumps(dict.fromkeys(sorted({e.id for e in entries})))
-    articles = [to_article(e, parsed, feed_url=url, fetched_at=now) for e in entries]
-    if rule.full_text:
-        articles = [_with_body(ctx.fetcher, a) for a in articles]
+    read = read_articles(ctx.fetcher, watch, rule, parsed, entries, url=url, now=now)
+    ctx.metrics.dropped.inc(len(entries) - len(read))
     stored = store_articles(
         ctx.engine,
         watch,
-        articles,
+        [article for article, _ in read],
         channel=ctx.default_channel,
         # Items the feed held at its first successful poll: its backlog.
         catch_up=watch.catch_up and state.body_hash is None,
-        reread={a.url for a, e in zip(articles, entries, strict=True) if e.id in seen},
+        reread={article.url for article, entry in read if entry.id in seen},
     )
     ctx.metrics.figures.inc(stored.figures)
     cache["warning"] = parsed.warning
-    return _record_success(
+    result = _record_success(
         ctx,
         watch,
         state,
@@ -242,6 +245,31 @@ def _poll(
         stored.articles,
         stored.alerts,
     )
+    return replace(result, dropped=len(entries) - len(read))
+
+
+def read_articles(
+    fetcher: Fetcher,
+    watch: Watch,
+    rule: FeedRule,
+    parsed: ParsedFeed,
+    entries: list[Entry],
+    *,
+    url: str,
+    now: datetime,
+) -> list[tuple[Article, Entry]]:
+    """The entries as the articles a poll stores, each with its entry.
+
+    A feed that is not a search (a publisher's section) keeps only the items whose title
+    or summary names an entity or keyword of the watch: the rest of the section is not
+    news of it, and its full text is not fetched either. `now` dates an undated entry.
+    """
+    read = [(to_article(e, parsed, feed_url=url, fetched_at=now), e) for e in entries]
+    if not rule.is_search:
+        read = [(a, e) for a, e in read if mentions(watch, f"{a.title}\n{a.summary}")]
+    if rule.full_text:
+        read = [(_with_body(fetcher, a), e) for a, e in read]
+    return read
 
 
 def _seen(stored: str | None) -> dict[str, str | None]:

@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from monitor.googlenews import GOOGLE_NEWS
+
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name, name.lower())
@@ -35,6 +37,8 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(30.0, validation_alias=_env("MONITOR_FETCH_TIMEOUT"))
     max_body_bytes: int = Field(10_000_000, validation_alias=_env("MONITOR_MAX_BODY_BYTES"))
     per_host: int = Field(2, validation_alias=_env("MONITOR_PER_HOST"))
+    # Where `google_news:` searches (feeds and `monitor backfill`) go: a proxy, or a stand-in.
+    google_news_url: str = Field(GOOGLE_NEWS, validation_alias=_env("MONITOR_GOOGLE_NEWS_URL"))
     degraded_after: int = Field(5, validation_alias=_env("MONITOR_DEGRADED_AFTER"))
     delivery_every: float = Field(2.0, validation_alias=_env("MONITOR_DELIVERY_EVERY"))
     replica_id: str | None = Field(None, validation_alias=_env("MONITOR_REPLICA_ID"))

@@ -223,7 +223,7 @@ def test_valid_rules_load_into_typed_models(tmp_path: Path) -> None:
     path.write_text(VALID, encoding="utf-8")
     (watch,) = load_rules(path).watches
     assert watch.feeds[0].every == 900.0
-    assert watch.feeds[1].feed_url.startswith(
+    assert watch.feeds[1].urls(watch)[0].startswith(
         "https://news.google.com/rss/search?q=Sam+Altman+chip"
     )
     claim = watch.claims[0]
