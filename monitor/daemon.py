@@ -63,6 +63,17 @@ def initialize(settings: Settings) -> Rules:
     return rules
 
 
+def make_fetcher(settings: Settings) -> Fetcher:
+    """The feed client with the limits the settings give: the daemon's, and any command's
+    that fetches feeds (`monitor backfill`)."""
+    return Fetcher(
+        connect_timeout=settings.connect_timeout,
+        timeout=settings.fetch_timeout,
+        max_bytes=settings.max_body_bytes,
+        per_host=settings.per_host,
+    )
+
+
 def _scheduler(settings: Settings, identity: str) -> FeedScheduler:
     # A dead replica's jobs wait out their lease before another replica may take them,
     # so the lease is short; but it must outlast a fetch (apscheduler's lease renewal is
@@ -96,12 +107,7 @@ class Daemon:
             out=out,
         )
         self.notifier.check()
-        self.fetcher = Fetcher(
-            connect_timeout=settings.connect_timeout,
-            timeout=settings.fetch_timeout,
-            max_bytes=settings.max_body_bytes,
-            per_host=settings.per_host,
-        )
+        self.fetcher = make_fetcher(settings)
         self.metrics = Metrics()
         # Kept across rules reloads, which replace the context: a poll still running on the
         # old context records into the same ones.

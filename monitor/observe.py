@@ -39,7 +39,7 @@ from monitor.diff import (
 )
 from monitor.figures import Figure, extract
 from monitor.rules import ClaimRule, Rules, Watch
-from monitor.store import CAUGHT_UP, AlertRow, ArticleRow, ClaimRow, ObservationRow
+from monitor.store import CAUGHT_UP, RECORDED, AlertRow, ArticleRow, ClaimRow, ObservationRow
 
 SYNDICATION_WINDOW = timedelta(hours=48)
 WRITE_BATCH = 10  # articles stored per transaction
@@ -68,16 +68,19 @@ class Stored:
 
 @dataclass(frozen=True, slots=True)
 class _Recording:
-    """One `store_articles` call: where its alerts go and whether it is a catch-up."""
+    """One `store_articles` call: where its alerts go, whether it is a catch-up, and
+    whether a quiet one (nothing of it is ever posted)."""
 
     watch: Watch
     channel: str | None
     catch_up: bool
+    quiet: bool = False
 
     @property
     def status(self) -> str:
-        """The outbox status of the rows it makes: sent one by one, or in catch-up messages."""
-        return CAUGHT_UP if self.catch_up else "pending"
+        """The outbox status of the rows it makes: sent one by one, in catch-up messages,
+        or never."""
+        return RECORDED if self.quiet else CAUGHT_UP if self.catch_up else "pending"
 
     def claim(self, claim_id: str) -> ClaimRule:
         return next(c for c in self.watch.claims if c.id == claim_id)
@@ -90,6 +93,7 @@ def store_articles(
     *,
     channel: str | None,
     catch_up: bool = False,
+    quiet: bool = False,
     reread: Collection[str] = (),
 ) -> Stored:
     """Store the articles not yet known, read again those whose text changed, and
@@ -98,7 +102,8 @@ def store_articles(
     Reading and attributing figures needs no database, so it happens first; the writes
     then go WRITE_BATCH articles to a transaction. `channel`: where alerts go when the
     watch names none. `catch_up`: a feed's first poll, whose changes go into one
-    catch-up message per claim. `reread`: the URLs of articles the feed carried before
+    catch-up message per claim; `quiet` with it, none: the changes become known values
+    and nothing is posted (`store.RECORDED`). `reread`: the URLs of articles the feed carried before
     whose item changed; any other article already stored is left as it is (another
     feed may carry the same story with another summary).
 
@@ -107,7 +112,7 @@ def store_articles(
     now, while whatever its earlier text alerted stays in the outbox, with its quote,
     and stays a known value of its claim.
     """
-    rec = _Recording(watch, channel, catch_up)
+    rec = _Recording(watch, channel, catch_up, quiet and catch_up)
     prepared = []
     for article in sorted(articles, key=lambda a: a.published):
         text = "\n".join(p for p in (article.title, article.summary, article.body) if p)
@@ -147,7 +152,7 @@ def store_articles(
                         s, rec, article, article_id, attribution, known, edited=edited_now
                     )
                 attributed += len(found)
-    if catch_up:
+    if catch_up and not quiet:
         with store.session(engine) as s:
             alerts += _gather_catch_up(s, rec)
     return Stored(stored, edited, alerts, attributed)
@@ -559,15 +564,21 @@ def _corroborate(
     """A report of an alerted value: count it, and queue a reply in the alert's thread.
 
     `earlier`: the report was published before the alert's own article, which was sent
-    first; the reply says so (`published_earlier`).
+    first; the reply says so (`published_earlier`). A report of a value a quiet backfill
+    recorded is recorded so too: there is no message to reply to.
     """
     conn = s.connection()
-    parent_id, parent_json, channel, _ = conn.execute(_ALERT_BY_KEY, {"key": parent_key}).one()
+    parent_id, parent_json, channel, parent_status = conn.execute(
+        _ALERT_BY_KEY, {"key": parent_key}
+    ).one()
     parent_payload = json.loads(parent_json)
     if parent_payload["article_url"] == article.url:
         return _insert_observation(s, values, "change", parent_id)
     evidence = _evidence(article, values) | ({"published_earlier": True} if earlier else {})
-    made = _reply(s, rec, claim, parent_id, channel, parent_payload, evidence, article.url)
+    quietly = RECORDED if parent_status == RECORDED else None
+    made = _reply(
+        s, rec, claim, parent_id, channel, parent_payload, evidence, article.url, status=quietly
+    )
     _insert_observation(s, values, "corroboration", parent_id)
     return made
 

@@ -135,13 +135,16 @@ class FeedRule(_Strict):
         """Whether it is a Google News search (its items are about the watch already)."""
         return self.google_news is not None
 
+    @property
+    def is_auto(self) -> bool:
+        """Whether its searches are built from the watch (`google_news: auto`)."""
+        return (self.google_news or "").strip().lower() == AUTO
+
     def queries(self, watch: Watch) -> list[str]:
         """Its Google News searches: the query as written, or those `auto` builds."""
-        if self.google_news is None:
-            return []
-        if self.google_news.strip().lower() == AUTO:
+        if self.is_auto:
             return auto_queries(watch.entities, watch.keywords, self.lang)
-        return [self.google_news]
+        return [self.google_news] if self.google_news is not None else []
 
     def urls(self, watch: Watch, google_news_url: str = GOOGLE_NEWS) -> list[str]:
         """The URLs polled for it: its `url`, or one search URL per query."""

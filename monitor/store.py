@@ -121,6 +121,9 @@ class ObservationRow(SQLModel, table=True):
 # The outbox status of what a catch-up records: kept as an alert (a known value, a
 # corroboration), never posted on its own; its catch-up message is.
 CAUGHT_UP = "caught_up"
+# The outbox status of what a quiet backfill records (`monitor backfill --quiet`): a known
+# value or a report of one, never posted; later reports of its value are recorded so too.
+RECORDED = "recorded"
 
 
 class AlertRow(SQLModel, table=True):
@@ -144,6 +147,7 @@ class AlertRow(SQLModel, table=True):
     payload: str  # JSON: everything the message shows
     channel: str | None = None
     # pending | sending | sent | failed; caught_up: recorded by a catch-up, never sent alone;
+    # recorded: by a quiet backfill, never sent;
     # dismissed: a change a person dismissed before it was sent (and its replies)
     status: str = Field(default="pending", index=True)
     attempts: int = 0
