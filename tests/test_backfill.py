@@ -118,8 +118,9 @@ def _handler(news: GoogleNews) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
+            headers: dict[str, str] = {}
             if parts.path != "/rss/search":
-                status, headers, body = 404, {}, b"not found"
+                status, body = 404, b"not found"
             else:
                 q = parse_qs(parts.query).get("q", [""])[0]
                 status, headers, body = news.answer(q)
@@ -301,7 +302,7 @@ def test_refusals_are_waited_out_and_a_long_wait_stops_the_fetching(
     asked = len(news.searches)
     news.refusals = [str(int(MAX_WAIT) * 10)]
     stopped = _fill(engine, rules, news, sleep=waits.append)
-    assert "asked to wait longer than" in stopped.error
+    assert "asked to wait longer than" in (stopped.error or "")
     assert len(news.searches) == asked and stopped.windows == 0
 
 
