@@ -55,6 +55,7 @@ watch: bench
 title: Bench
 entities:
   acme: [Acme Robotics, Acme]
+keywords: [startup]  # every item read, as before section feeds were filtered
 feeds:
 {feeds}
 claims:

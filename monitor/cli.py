@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from sqlmodel import select
 from monitor import __version__, store
 from monitor.errors import MonitorError
 from monitor.settings import Settings
+
+if TYPE_CHECKING:
+    from monitor.backfill import Asked
 
 app = typer.Typer(
     help="Watch the news for the money figures a story rests on, and tell Slack when they change.",
@@ -153,6 +156,18 @@ def rules_check(
             f"{len(watch.feeds)} feeds, {len(watch.claims)} claims",
             highlight=False,
         )
+        # The searches `google_news: auto` built, so a person sees what will be polled.
+        for index, feed in enumerate(watch.feeds):
+            if not feed.is_auto:
+                continue
+            for query, url in zip(
+                feed.queries(watch), feed.urls(watch, rules.google_news_url), strict=True
+            ):
+                out.print(
+                    f"    feeds[{index}] auto, {feed.lang}: {query}\n      {url}",
+                    highlight=False,
+                    markup=False,
+                )
 
 
 @rules_app.command("draft")
@@ -304,11 +319,13 @@ def extract(
         out.print(table)
 
 
-def _parse_date(text: str) -> date:
+def _parse_date(text: str, option: str = "--date") -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        err.print(f'error: --date "{text}" is not a date; write it as YYYY-MM-DD', highlight=False)
+        err.print(
+            f'error: {option} "{text}" is not a date; write it as YYYY-MM-DD', highlight=False
+        )
         raise typer.Exit(2) from None
 
 
@@ -700,6 +717,165 @@ def explain(
             out.print(f"  not {claim}: {why}", highlight=False, markup=False)
 
 
+@app.command()
+def backfill(
+    watch: Annotated[str, typer.Argument(help="The watch's slug, as its rules file names it.")],
+    since: Annotated[str, typer.Option("--since", help="The first day to fill, YYYY-MM-DD.")],
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="The first day left out, YYYY-MM-DD (default: tomorrow)."),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", help="Post nothing: the changes found become known values, silently."
+        ),
+    ] = False,
+    pause: Annotated[
+        float,
+        typer.Option("--pause", min=0.0, help="Seconds between two requests to Google News."),
+    ] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Fill a watch's history from Google News searches restricted to [--since, --until).
+
+    Asks each of the watch's google_news searches (or those `auto` builds) day range by day
+    range, splitting a range that returns Google's 100-item maximum. Articles are stored by
+    publication date and decided as a feed's backlog is: no alert per change, and at the
+    end one catch-up message per claim, queued for the daemon to post (none with --quiet).
+    Running it again over the same days adds nothing and posts nothing.
+    """
+    from monitor.backfill import backfill as fill
+    from monitor.fetch import Fetcher
+    from monitor.observe import sync_claims
+    from monitor.rules import load_rules
+
+    settings = Settings()
+    first = _parse_date(since, "--since")
+    end = _parse_date(until, "--until") if until else datetime.now(UTC).date() + timedelta(days=1)
+    with _friendly_errors():
+        rules = load_rules(settings.rules, google_news_url=settings.google_news_url)
+    if watch not in {w.watch for w in rules.watches}:
+        known = ", ".join(w.watch for w in rules.watches)
+        err.print(
+            f"error: no watch {watch!r} in {settings.rules} (watches: {known})",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(2)
+    engine = _engine(settings)
+    bar = out.is_terminal and not as_json
+
+    def plain(asked: Asked) -> None:
+        split = ", split in two" if asked.split else ""
+        err.print(
+            f"{asked.start} to {asked.end}: {asked.items} items{split}  {asked.url}",
+            highlight=False,
+            markup=False,
+        )
+
+    with _friendly_errors(), Fetcher.from_settings(settings) as fetcher, _Bar(bar) as progress:
+        sync_claims(engine, rules)
+        done = fill(
+            engine,
+            fetcher,
+            rules.watch(watch),
+            first,
+            end,
+            google_news_url=settings.google_news_url,
+            channel=settings.slack_channel,
+            quiet=quiet,
+            pause=pause,
+            full_text_budget=settings.full_text_budget,
+            progress=progress.advance if bar else plain,
+        )
+    summary = {
+        "watch": watch,
+        "since": first.isoformat(),
+        "until": end.isoformat(),
+        "searches": done.searches,
+        "windows": done.windows,
+        "split": done.split,
+        "capped": [{"search": url, "day": day.isoformat()} for url, day in done.capped],
+        "items": done.items,
+        "in_range": done.in_range,
+        "articles_stored": done.stored.articles,
+        "figures_tied": done.stored.figures,
+        "changes": done.changes,
+        "catch_up_messages": done.messages,
+        "error": done.error,
+    }
+    if as_json:
+        _print_json(summary)
+    else:
+        _print_backfill(summary, quiet)
+    if done.error:
+        raise typer.Exit(1)
+
+
+class _Bar:
+    """A progress bar of the windows asked, on a terminal; does nothing when `shown` is false."""
+
+    def __init__(self, shown: bool) -> None:
+        from rich.progress import Progress
+
+        self._progress = Progress(console=out, transient=True) if shown else None
+        self._task = self._progress.add_task("Google News", total=None) if self._progress else None
+
+    def advance(self, asked: Asked) -> None:
+        if self._progress is not None and self._task is not None:
+            done = self._progress.tasks[0].completed + 1
+            self._progress.update(
+                self._task,
+                completed=done,
+                total=done + asked.left,
+                description=f"{asked.start} to {asked.end}",
+            )
+
+    def __enter__(self) -> _Bar:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _print_backfill(summary: dict[str, Any], quiet: bool) -> None:
+    changes = ", ".join(f"{claim} {n}" for claim, n in summary["changes"].items()) or "none"
+    if quiet:
+        posted = "nothing queued to post (--quiet)"
+    else:
+        posted = (
+            f"{summary['catch_up_messages']} catch-up messages queued; the daemon posts them "
+            "(or `monitor run --once`)"
+        )
+    lines = [
+        f"{summary['watch']}: {summary['since']} to {summary['until']} (the last day left out), "
+        f"{len(summary['searches'])} searches",
+        f"  windows asked: {summary['windows']}, {summary['split']} split in two",
+        f"  items: {summary['items']} returned, {summary['in_range']} distinct articles in range, "
+        f"{summary['articles_stored']} new articles stored",
+        f"  figures tied to a claim: {summary['figures_tied']}",
+        f"  changes recorded: {changes}",
+        f"  {posted}",
+    ]
+    for capped in summary["capped"]:
+        lines.append(
+            f"  warning: {capped['day']} still returned 100 items, Google's maximum, in one day; "
+            f"some of that day may be missing: {capped['search']}"
+        )
+    out.print("\n".join(lines), highlight=False, markup=False)
+    if summary["error"]:
+        err.print(
+            f"stopped early: {summary['error']}. What was fetched before is stored; run the "
+            "same command again later to fill the rest.",
+            highlight=False,
+            markup=False,
+        )
+
+
 alerts_app = typer.Typer(
     help="The outbox, and what to do about an alert: accept, dismiss or retry it.",
     invoke_without_command=True,
@@ -793,8 +969,8 @@ _STATUS_MEANINGS = {
         "`monitor alerts retry ID` (or `--failed` for all)"
     ),
     "caught_up": "a change from a feed's first poll, posted inside its claim's catch-up message",
+    "recorded": "recorded by `monitor backfill --quiet`: a known value, never posted",
     "dismissed": "dismissed by a person before it was sent; it will not be sent",
-    "replayed": "a value `monitor replay --apply` found the current rules raise: known, never sent",
     "summarized": "found by a poll beyond MONITOR_MAX_ALERTS_PER_POLL: recorded and known, "
     "counted in that poll's summary message, never posted on its own",
 }
@@ -894,7 +1070,9 @@ def replay(
     if not watches:
         err.print(f'no watch "{watch}" in {settings.rules}', highlight=False, markup=False)
         raise typer.Exit(2)
-    start = datetime.combine(_parse_date(since), datetime.min.time(), UTC) if since else None
+    start = (
+        datetime.combine(_parse_date(since, "--since"), datetime.min.time(), UTC) if since else None
+    )
     report = []
     for w in watches:
         done = replaying.replay(engine, rules, w, since=start)
@@ -1006,7 +1184,7 @@ def digest(
         )
         raise typer.Exit(1)
     engine = _engine(settings)
-    payload = preview(engine, found[0], datetime.now(UTC))
+    payload = preview(engine, found[0], datetime.now(UTC), google_news_url=rules.google_news_url)
     if as_json:
         _print_json(payload)
     else:

@@ -49,7 +49,7 @@ def deliver_job() -> None:
 
 def initialize(settings: Settings) -> Rules:
     """`monitor init`: schema, claims and, for replicas, the shared schedules; one at a time."""
-    rules = load_rules(settings.rules)
+    rules = load_rules(settings.rules, google_news_url=settings.google_news_url)
     locks = ReplicaLocks(settings.database_url if settings.shared else None)
     with locks.setup():
         engine = store.open_store(settings.database_url)
@@ -88,7 +88,7 @@ class Daemon:
         self.identity = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
         # What its alert claims name: a restart on this host sees that this pid is gone.
         self.worker = worker_id(self.identity)
-        rules = load_rules(settings.rules)
+        rules = load_rules(settings.rules, google_news_url=settings.google_news_url)
         self.locks = ReplicaLocks(settings.database_url if settings.shared else None)
         self.notifier = make_notifier(
             bot_token=settings.slack_bot_token,
@@ -190,7 +190,7 @@ class Daemon:
     def reload(self) -> bool:
         """Load the rules again; on any error keep the running ones and say why."""
         try:
-            rules = load_rules(self.settings.rules)
+            rules = load_rules(self.settings.rules, google_news_url=self.settings.google_news_url)
         except RulesErrors as exc:
             log.error("rules not reloaded; keeping the running rules:\n%s", exc)
             return False

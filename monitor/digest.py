@@ -228,20 +228,34 @@ def queue_due(
                 continue  # covered already (the time of day moved later, or clocks differ)
             if last is None and moment.date() != now.astimezone(moment.tzinfo).date():
                 continue  # a watch's first digest: not for a day before it was seen
-            payload = build(s, watch, until=moment, key=key, scheduled=True, since=last)
+            payload = build(
+                s,
+                watch,
+                until=moment,
+                key=key,
+                scheduled=True,
+                since=last,
+                google_news_url=rules.google_news_url,
+            )
             if _insert(s, watch, payload, watch.slack.channel or default_channel):
                 queued.append(key)
     return queued
 
 
-def preview(engine: Engine, watch: Watch, now: datetime) -> dict[str, Any]:
+def preview(engine: Engine, watch: Watch, now: datetime, *, google_news_url: str) -> dict[str, Any]:
     """The digest from the last scheduled one until `now`, keyed for posting it now."""
     rule = watch.digest or _UTC
     local = now.astimezone(rule.zone)
     key = f"{digest_key(watch.watch, local.date())}/posted-{local.strftime('%H:%M:%S')}"
     with store.session(engine) as s:
         return build(
-            s, watch, until=now, key=key, scheduled=False, since=last_until(s, watch.watch)
+            s,
+            watch,
+            until=now,
+            key=key,
+            scheduled=False,
+            since=last_until(s, watch.watch),
+            google_news_url=google_news_url,
         )
 
 
@@ -273,8 +287,10 @@ def build(
     key: str,
     scheduled: bool,
     since: datetime | None,
+    google_news_url: str,
 ) -> dict[str, Any]:
-    """Read the period's records (from `since`, else `FIRST_PERIOD` before) and compose."""
+    """Read the period's records (from `since`, else `FIRST_PERIOD` before) and compose.
+    `google_news_url`: the base of the watch's searches, to know its feeds' URLs."""
     start = since or until - FIRST_PERIOD
     alerts = s.exec(
         select(AlertRow)
@@ -293,7 +309,7 @@ def build(
             col(DecisionRow.at) < until,
         )
     ).all()
-    feeds = {f.feed_url for f in watch.feeds}
+    feeds = set(watch.feed_urls(google_news_url))
     failing = s.exec(
         select(FeedState).where(FeedState.watch == watch.watch, col(FeedState.failures) > 0)
     ).all()

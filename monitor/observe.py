@@ -41,7 +41,15 @@ from monitor.diff import (
 )
 from monitor.figures import Figure, extract
 from monitor.rules import ClaimRule, Rules, Watch
-from monitor.store import CAUGHT_UP, SUMMARIZED, AlertRow, ArticleRow, ClaimRow, ObservationRow
+from monitor.store import (
+    CAUGHT_UP,
+    RECORDED,
+    SUMMARIZED,
+    AlertRow,
+    ArticleRow,
+    ClaimRow,
+    ObservationRow,
+)
 
 SYNDICATION_WINDOW = timedelta(hours=48)
 WRITE_BATCH = 10  # articles stored per transaction
@@ -70,20 +78,22 @@ class Stored:
 
 @dataclass(slots=True)
 class _Recording:
-    """One `store_articles` call: where its alerts go, whether it is a catch-up, and how
-    many rows it queued to be sent one by one against its cap."""
+    """One `store_articles` call: where its alerts go, whether it is a catch-up or a quiet
+    one (nothing of it is ever posted), and how many rows it queued to be sent one by one
+    against its cap."""
 
     watch: Watch
     channel: str | None
     catch_up: bool
     cap: int | None = None
+    quiet: bool = False
     queued: int = 0
     over: list[tuple[str, str]] = field(default_factory=list)  # (kind, key), summarized
 
     def status(self, given: str | None = None) -> str:
-        """The outbox status of its next row: `given`, or sent one by one, or in catch-up
-        messages; summarized once `cap` rows are to be sent one by one."""
-        status = given or (CAUGHT_UP if self.catch_up else "pending")
+        """The outbox status of its next row: `given`, or sent one by one, in catch-up
+        messages, or never (quiet); summarized once `cap` rows are to be sent one by one."""
+        status = given or (RECORDED if self.quiet else CAUGHT_UP if self.catch_up else "pending")
         if status == "pending" and self.cap is not None and self.queued >= self.cap:
             return SUMMARIZED
         return status
@@ -106,6 +116,7 @@ def store_articles(
     *,
     channel: str | None,
     catch_up: bool = False,
+    quiet: bool = False,
     reread: Collection[str] = (),
     max_alerts: int | None = None,
     feed_url: str | None = None,
@@ -116,7 +127,8 @@ def store_articles(
     Reading and attributing figures needs no database, so it happens first; the writes
     then go WRITE_BATCH articles to a transaction. `channel`: where alerts go when the
     watch names none. `catch_up`: a feed's first poll, whose changes go into one
-    catch-up message per claim. `reread`: the URLs of articles the feed carried before
+    catch-up message per claim; `quiet` with it, none: the changes become known values
+    and nothing is posted (`store.RECORDED`). `reread`: the URLs of articles the feed carried before
     whose item changed; any other article already stored is left as it is (another
     feed may carry the same story with another summary). `max_alerts`: how many messages
     to be sent one by one it may queue; the rest are summarized in one message that names
@@ -127,7 +139,7 @@ def store_articles(
     now, while whatever its earlier text alerted stays in the outbox, with its quote,
     and stays a known value of its claim.
     """
-    rec = _Recording(watch, channel, catch_up, max_alerts)
+    rec = _Recording(watch, channel, catch_up, max_alerts, quiet and catch_up)
     prepared = []
     for article in sorted(articles, key=lambda a: a.published):
         text = "\n".join(p for p in (article.title, article.summary, article.body) if p)
@@ -167,7 +179,7 @@ def store_articles(
                         s, rec, article, article_id, attribution, known, edited=edited_now
                     )
                 attributed += len(found)
-    if catch_up:
+    if catch_up and not quiet:
         with store.session(engine) as s:
             alerts += _gather_catch_up(s, rec)
     if rec.over:
@@ -597,15 +609,21 @@ def _corroborate(
     """A report of an alerted value: count it, and queue a reply in the alert's thread.
 
     `earlier`: the report was published before the alert's own article, which was sent
-    first; the reply says so (`published_earlier`).
+    first; the reply says so (`published_earlier`). A report of a value a quiet backfill
+    recorded is recorded so too: there is no message to reply to.
     """
     conn = s.connection()
-    parent_id, parent_json, channel, _ = conn.execute(_ALERT_BY_KEY, {"key": parent_key}).one()
+    parent_id, parent_json, channel, parent_status = conn.execute(
+        _ALERT_BY_KEY, {"key": parent_key}
+    ).one()
     parent_payload = json.loads(parent_json)
     if parent_payload["article_url"] == article.url:
         return _insert_observation(s, values, "change", parent_id)
     evidence = _evidence(article, values) | ({"published_earlier": True} if earlier else {})
-    made = _reply(s, rec, claim, parent_id, channel, parent_payload, evidence, article.url)
+    quietly = RECORDED if parent_status == RECORDED else None
+    made = _reply(
+        s, rec, claim, parent_id, channel, parent_payload, evidence, article.url, status=quietly
+    )
     _insert_observation(s, values, "corroboration", parent_id)
     return made
 

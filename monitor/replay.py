@@ -8,7 +8,8 @@ with what is stored: observations gained, lost or decided otherwise, and the ale
 would or would not have been raised, per claim. Values a person dismissed stay dismissed.
 
 `apply` then writes the replayed observations over the stored ones and records the values
-the replay would have alerted as known values (status `replayed`: never posted); an alert
+the replay would have alerted as known values (status `recorded`, as a quiet backfill
+records them: never posted, nor are later reports of them); an alert
 the rules no longer raise is withdrawn (its value no longer known; its message stays).
 """
 
@@ -27,9 +28,8 @@ from monitor.articles import Article
 from monitor.decisions import NOT_KNOWN, local_user
 from monitor.observe import store_articles, sync_claims
 from monitor.rules import Rules, Watch
-from monitor.store import AlertRow, ArticleRow, DecisionRow, ObservationRow
+from monitor.store import RECORDED, AlertRow, ArticleRow, DecisionRow, ObservationRow
 
-REPLAYED = "replayed"  # a known value recorded by `replay --apply`, never posted
 _Observed = tuple[str, int]  # article URL, figure offset
 
 
@@ -74,7 +74,7 @@ class Replay:
 def replay(engine: Engine, rules: Rules, watch: Watch, *, since: datetime | None = None) -> Replay:
     """Replay `watch`'s stored articles (published `since`, when given) under `rules`."""
     with store.session(engine) as s:
-        articles = _stored_articles(s, watch, since)
+        articles = _stored_articles(s, watch, list(watch.feed_urls(rules.google_news_url)), since)
         before = _observations(s, watch.watch, [a.url for a in articles])
         alerted = _alert_keys(s, watch.watch, [a.url for a in articles])
         dismissed = _dismissed(s, watch.watch)
@@ -122,7 +122,7 @@ def apply(engine: Engine, done: Replay) -> int:
         ids = {a.url: a.id for a in s.exec(stored)}
         for key in (k for claim in done.claims.values() for k in claim.would_alert):
             made = next(a for a in alerts.values() if a.key == key)
-            known = {**made.model_dump(), "id": None, "parent_id": None, "status": REPLAYED}
+            known = {**made.model_dump(), "id": None, "parent_id": None, "status": RECORDED}
             s.add(AlertRow(**known))
         for key in (k for claim in done.claims.values() for k in claim.would_not):
             _withdraw(s, key)
@@ -175,9 +175,10 @@ def _claim(result: Replay, claim: str | None) -> ClaimReplay:
     return result.claims.setdefault(claim or "(ambiguous)", ClaimReplay())
 
 
-def _stored_articles(s: Session, watch: Watch, since: datetime | None) -> list[Article]:
-    """The watch's articles: from its feeds, or observed for it from another watch's."""
-    feeds = [f.feed_url for f in watch.feeds]
+def _stored_articles(
+    s: Session, watch: Watch, feeds: list[str], since: datetime | None
+) -> list[Article]:
+    """The watch's articles: from its `feeds`, or observed for it from another watch's."""
     observed = select(ObservationRow.article_id).where(ObservationRow.watch == watch.watch)
     query = select(ArticleRow).where(
         col(ArticleRow.feed_url).in_(feeds) | col(ArticleRow.id).in_(observed)

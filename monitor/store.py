@@ -126,6 +126,10 @@ CAUGHT_UP = "caught_up"
 # summary message counts it.
 SUMMARIZED = "summarized"
 
+# The outbox status of what a quiet backfill records (`monitor backfill --quiet`): a known
+# value or a report of one, never posted; later reports of its value are recorded so too.
+RECORDED = "recorded"
+
 
 class AlertRow(SQLModel, table=True):
     """The outbox: one row per message to deliver, sent in id order, exactly once."""
@@ -150,6 +154,7 @@ class AlertRow(SQLModel, table=True):
     channel: str | None = None
     # pending | sending | sent | failed; caught_up: recorded by a catch-up, never sent alone;
     # summarized: over its poll's cap, counted in the poll's summary message, never sent alone;
+    # recorded: by a quiet backfill, never sent;
     # dismissed: a change a person dismissed before it was sent (and its replies)
     status: str = Field(default="pending", index=True)
     attempts: int = 0

@@ -40,6 +40,7 @@ title: AI chips
 entities:
   altman: [Sam Altman, Altman, 알트먼]
   samsung: [Samsung, 삼성전자]
+keywords: [startup, chip, 투자]  # the test feeds' stories: kept by a section feed's filter
 feeds:
 {feeds}
 claims:

@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from monitor import store
 from monitor.observe import store_articles, sync_claims
-from monitor.replay import REPLAYED, apply, replay
+from monitor.replay import apply, replay
 from monitor.rules import Rules, load_rules
-from monitor.store import AlertRow, ArticleRow, DecisionRow, ObservationRow
+from monitor.store import RECORDED, AlertRow, ArticleRow, DecisionRow, ObservationRow
 from tests.daemon_helpers import monitor_env, run_monitor
 from tests.test_observe import _article, day
 
@@ -125,7 +125,7 @@ def test_a_value_the_fix_reveals_becomes_known_without_a_post(
     apply(engine, done)
     with store.session(engine) as s:
         (known,) = s.exec(select(AlertRow)).all()
-    assert known.status == REPLAYED and known.low == 50e9
+    assert known.status == RECORDED and known.low == 50e9
     assert _observed(engine) == {(TEXAS.url, "change")}
 
 
