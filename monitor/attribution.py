@@ -804,7 +804,8 @@ def _parties(
         first, last = 0, len(tokens)
         while first < last and _unpossessed(tokens[first][2]) in _NOT_NAMES:
             first += 1
-        while last > first and tokens[last - 1][2] in _NOT_NAMES:
+        # "... promised in March.": a sentence's last word keeps its period.
+        while last > first and tokens[last - 1][2].rstrip(".") in _NOT_NAMES:
             last -= 1
         if first == last:
             continue

@@ -319,6 +319,21 @@ def extract(
         out.print(table)
 
 
+def _watch(rules: Any, slug: str, settings: Settings) -> Any:
+    """The watch `slug` of `rules`; else an error that lists the slugs, and exit 2."""
+    found = next((w for w in rules.watches if w.watch == slug), None)
+    if found is None:
+        slugs = ", ".join(w.watch for w in rules.watches) or "none"
+        err.print(
+            f'error: no watch "{slug}" in {settings.rules} (watches: {slugs}); '
+            "give its `watch:` slug",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(2)
+    return found
+
+
 def _parse_date(text: str, option: str = "--date") -> date:
     try:
         return date.fromisoformat(text)
@@ -755,14 +770,7 @@ def backfill(
     end = _parse_date(until, "--until") if until else datetime.now(UTC).date() + timedelta(days=1)
     with _friendly_errors():
         rules = load_rules(settings.rules, google_news_url=settings.google_news_url)
-    if watch not in {w.watch for w in rules.watches}:
-        known = ", ".join(w.watch for w in rules.watches)
-        err.print(
-            f"error: no watch {watch!r} in {settings.rules} (watches: {known})",
-            highlight=False,
-            markup=False,
-        )
-        raise typer.Exit(2)
+    _watch(rules, watch, settings)
     engine = _engine(settings)
     bar = out.is_terminal and not as_json
 
@@ -1066,10 +1074,7 @@ def replay(
     engine = _engine(settings)
     with _friendly_errors():
         rules = load_rules(settings.rules)
-    watches = [w for w in rules.watches if watch in (None, w.watch)]
-    if not watches:
-        err.print(f'no watch "{watch}" in {settings.rules}', highlight=False, markup=False)
-        raise typer.Exit(2)
+    watches = [_watch(rules, watch, settings)] if watch else rules.watches
     start = (
         datetime.combine(_parse_date(since, "--since"), datetime.min.time(), UTC) if since else None
     )
@@ -1174,17 +1179,9 @@ def digest(
     settings = Settings()
     with _friendly_errors():
         rules = load_rules(settings.rules)
-    found = [w for w in rules.watches if w.watch == watch]
-    if not found:
-        slugs = ", ".join(w.watch for w in rules.watches)
-        err.print(
-            f'no watch "{watch}" in {settings.rules} (watches: {slugs}); give its `watch:` slug',
-            highlight=False,
-            markup=False,
-        )
-        raise typer.Exit(1)
+    found = _watch(rules, watch, settings)
     engine = _engine(settings)
-    payload = preview(engine, found[0], datetime.now(UTC), google_news_url=rules.google_news_url)
+    payload = preview(engine, found, datetime.now(UTC), google_news_url=rules.google_news_url)
     if as_json:
         _print_json(payload)
     else:

@@ -150,21 +150,7 @@ def decide(
             if alert.decision == decided:
                 return Applied(alert.id, alert.key, action, False, _already(alert, earlier))  # type: ignore[arg-type]
             raise DecisionError(_already(alert, earlier) + f"; it cannot be {decided} now")
-        record = DecisionRow(
-            alert_id=alert.id,  # type: ignore[arg-type]
-            watch=alert.watch,
-            claim=alert.claim,
-            action=action,
-            by=by,
-            via=via,
-            low=alert.low,
-            high=alert.high,
-            currency=alert.currency,
-            as_of=alert.as_of,
-            text=_reported(alert),
-        )
-        s.add(record)
-        s.flush()
+        record = keep(s, alert, action, by=by, via=via)
         shown = _shown_decision(record, user_id)
         if action == "dismiss":
             _dismiss(s, alert)
@@ -226,21 +212,34 @@ def _retry(s: Session, alert: AlertRow, *, by: str, via: str) -> Applied:
         raise DecisionError(
             f"alert {alert.id} is {alert.status}, not failed: only a failed alert is retried"
         )
-    s.add(
-        DecisionRow(
-            alert_id=alert.id,  # type: ignore[arg-type]
-            watch=alert.watch,
-            claim=alert.claim,
-            action="retry",
-            by=by,
-            via=via,
-        )
-    )
+    keep(s, alert, "retry", by=by, via=via)
     said = (
         f"alert {alert.id} ({alert.kind.replace('_', ' ')}) is back in the outbox: "
         "it goes out at the daemon's next delivery"
     )
     return Applied(alert.id, alert.key, "retry", True, said)  # type: ignore[arg-type]
+
+
+def keep(s: Session, alert: AlertRow, action: str, *, by: str, via: str) -> DecisionRow:
+    """Keep a decision on `alert`: who, what, when, from where, and the value decided on
+    (none for a retry, which decides nothing about the value)."""
+    value = action != "retry"
+    record = DecisionRow(
+        alert_id=alert.id,  # type: ignore[arg-type]
+        watch=alert.watch,
+        claim=alert.claim,
+        action=action,
+        by=by,
+        via=via,
+        low=alert.low if value else None,
+        high=alert.high if value else None,
+        currency=alert.currency if value else None,
+        as_of=alert.as_of if value else None,
+        text=_reported(alert) if value else None,
+    )
+    s.add(record)
+    s.flush()
+    return record
 
 
 def _dismiss(s: Session, alert: AlertRow) -> None:

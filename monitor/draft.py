@@ -87,29 +87,6 @@ _KO_NOT_HOLDERS = frozenset(
         "자금",
     }
 )
-_CALENDAR = frozenset(
-    [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ]
-)
 _PLACE_NAMES = frozenset(
     name.rstrip(".") for names in PLACES.values() for name in names
 ) | frozenset(name for names in PLACES.values() for name in names)
@@ -331,9 +308,9 @@ def _holders_of(a: Attribution, text: str, fallback: str | None) -> list[str]:
     quote_at = text.find(a.quote)
     before = text[quote_at : a.figure.start] if quote_at >= 0 else ""
     read = _name(role.holder) if role and role.holder and role.holder_from != "none" else None
-    # A month is no one; a place named in passing ("in U.S. factories") is where, not whose,
+    # A place named in passing ("in U.S. factories") is where, not whose,
     # unless it acts as a state ("the Korean government", "대한민국이").
-    if read and (read in _CALENDAR or (read in _PLACE_NAMES and not (role and role.state))):
+    if read and read in _PLACE_NAMES and not (role and role.state):
         read = None
     subject = _ko_subject(before) if _HANGUL_WORD.search(before) else None
     found = [name for name in (subject, read) if name]

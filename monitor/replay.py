@@ -25,10 +25,10 @@ from sqlmodel import Session, col, select
 
 from monitor import store
 from monitor.articles import Article
-from monitor.decisions import NOT_KNOWN, local_user
+from monitor.decisions import NOT_KNOWN, keep, local_user
 from monitor.observe import store_articles, sync_claims
 from monitor.rules import Rules, Watch
-from monitor.store import RECORDED, AlertRow, ArticleRow, DecisionRow, ObservationRow
+from monitor.store import RECORDED, AlertRow, ArticleRow, ObservationRow
 
 _Observed = tuple[str, int]  # article URL, figure offset
 
@@ -154,21 +154,7 @@ def _withdraw(s: Session, key: str) -> None:
         return
     alert.decision = "withdrawn"
     s.add(alert)
-    s.add(
-        DecisionRow(
-            alert_id=alert.id,  # type: ignore[arg-type]
-            watch=alert.watch,
-            claim=alert.claim,
-            action="withdraw",
-            by=local_user(),
-            via="replay",
-            low=alert.low,
-            high=alert.high,
-            currency=alert.currency,
-            as_of=alert.as_of,
-            text=(json.loads(alert.payload).get("reported") or {}).get("text"),
-        )
-    )
+    keep(s, alert, "withdraw", by=local_user(), via="replay")
 
 
 def _claim(result: Replay, claim: str | None) -> ClaimReplay:

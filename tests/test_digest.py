@@ -516,7 +516,7 @@ def test_digest_command_prints_and_posts_without_moving_the_daily_periods(
         SLACK_CHANNEL="#funding-alerts",
     )
     missing = run_monitor(["digest", "nope"], env)
-    assert missing.returncode == 1 and 'no watch "nope"' in missing.stderr
+    assert missing.returncode == 2 and 'no watch "nope"' in missing.stderr
     assert "watches: chips" in missing.stderr
 
     assert run_monitor(["init"], env).returncode == 0
