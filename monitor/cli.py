@@ -1188,7 +1188,7 @@ def digest(
         message = render(kind="digest", key=payload["key"], payload=payload, channel=None)
         ConsoleNotifier(sys.stdout).send(message)
     if post:
-        if queue_digest(engine, payload, found[0], settings.slack_channel):
+        if queue_digest(engine, payload, found, settings.slack_channel):
             err.print(
                 f"queued as {payload['key']}: it goes out at the next delivery of `monitor run` "
                 "(or `monitor run --once`)",
