@@ -22,6 +22,7 @@ from monitor.settings import Settings
 
 if TYPE_CHECKING:
     from monitor.backfill import Asked
+    from monitor.rules import Rules, Watch
 
 app = typer.Typer(
     help="Watch the news for the money figures a story rests on, and tell Slack when they change.",
@@ -319,7 +320,7 @@ def extract(
         out.print(table)
 
 
-def _watch(rules: Any, slug: str, settings: Settings) -> Any:
+def _watch(rules: Rules, slug: str, settings: Settings) -> Watch:
     """The watch `slug` of `rules`; else an error that lists the slugs, and exit 2."""
     found = next((w for w in rules.watches if w.watch == slug), None)
     if found is None:
