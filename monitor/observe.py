@@ -18,6 +18,7 @@ same way (`store.SUMMARIZED`) and counted in one summary message (`_summarize`).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -76,6 +77,11 @@ class Stored:
     figures: int = 0  # figures tied to a claim (or to several, ambiguous)
 
 
+def _in_thread(kind: str) -> bool:
+    """Whether rows of `kind` are replies in a thread (not a channel message of their own)."""
+    return kind != "change"
+
+
 @dataclass(slots=True)
 class _Recording:
     """One `store_articles` call: where its alerts go, whether it is a catch-up or a quiet
@@ -87,23 +93,33 @@ class _Recording:
     catch_up: bool
     cap: int | None = None
     quiet: bool = False
-    queued: int = 0
+    queued: Counter[bool] = field(default_factory=Counter)  # to send alone: replies, changes
     over: list[tuple[str, str]] = field(default_factory=list)  # (kind, key), summarized
 
-    def status(self, given: str | None = None) -> str:
-        """The outbox status of its next row: `given`, or sent one by one, in catch-up
-        messages, or never (quiet); summarized once `cap` rows are to be sent one by one."""
+    def status(self, kind: str, given: str | None = None) -> str:
+        """The outbox status of its next row of `kind`: `given`, or sent one by one, in
+        catch-up messages, or never (quiet); summarized once `cap` changes, or `cap`
+        replies, are to be sent one by one. Changes and replies count apart: a burst of
+        reports of known values (quiet replies in threads) never holds back a change."""
         status = given or (RECORDED if self.quiet else CAUGHT_UP if self.catch_up else "pending")
-        if status == "pending" and self.cap is not None and self.queued >= self.cap:
+        if (
+            status == "pending"
+            and self.cap is not None
+            and self.queued[_in_thread(kind)] >= self.cap
+        ):
             return SUMMARIZED
         return status
 
     def queue(self, kind: str, key: str, status: str) -> None:
-        """Count a row it made with `status`."""
+        """Count a row of `kind` it made with `status`."""
         if status == "pending":
-            self.queued += 1
+            self.queued[_in_thread(kind)] += 1
         elif status == SUMMARIZED:
             self.over.append((kind, key))
+
+    @property
+    def sent_alone(self) -> int:
+        return sum(self.queued.values())
 
     def claim(self, claim_id: str) -> ClaimRule:
         return next(c for c in self.watch.claims if c.id == claim_id)
@@ -514,7 +530,7 @@ def _change(
     values: dict[str, object],
     key: str,
 ) -> int:
-    status = rec.status()
+    status = rec.status("change")
     alert = {
         "key": key,
         "kind": "change",
@@ -642,7 +658,7 @@ def _dismissed_again(
     parent_id, parent_json, channel, status = conn.execute(_ALERT_BY_KEY, {"key": parent_key}).one()
     made = 0
     if status not in ("dismissed", "failed"):
-        key, queued = f"{parent_key}|{article.url}", rec.status()
+        key, queued = f"{parent_key}|{article.url}", rec.status("dismissed_report")
         evidence = {**_evidence(article, values), "key": key}
         reply = {
             "key": key,
@@ -677,7 +693,7 @@ def _reply(
     1 if queued, 0 if that article already corroborates it. `status`: the outbox status,
     by default that of the rows this call makes."""
     key = f"{parent_payload['key']}|{article_url}"
-    status = rec.status(status)
+    status = rec.status("corroboration", status)
     reply = {
         "key": key,
         "kind": "corroboration",
@@ -763,7 +779,7 @@ def _summarize(s: Session, rec: _Recording, feed_url: str | None) -> int:
         "watch": rec.watch.watch,
         "watch_title": rec.watch.title,
         "feed_url": feed_url or "",
-        "sent_alone": rec.queued,
+        "sent_alone": rec.sent_alone,
         "more_changes": len(changes),
         "more_corroborations": sum(kind == "corroboration" for kind, _ in rec.over),
         "claims": [
