@@ -27,6 +27,7 @@ from monitor.rules import Rules, load_rules
 from monitor.scheduler import FeedScheduler, ReplicaLocks
 from monitor.settings import Settings
 from monitor.store import FeedState
+from monitor.web.routes import Web
 
 log = logging.getLogger("monitor.daemon")
 STOP_GRACE = 10.0  # seconds in-flight polls get to finish after SIGTERM
@@ -219,6 +220,7 @@ class Daemon:
             lambda: self._health(scheduler),
             self.metrics,
             Interactions(self.engine, secret) if secret else None,
+            Web(self.engine, lambda: self.ctx.rules),
         )
         with self.locks.setup():
             scheduler.prepare(self.ctx.rules.intervals())
