@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import tempfile
 import threading
 from collections import Counter
@@ -132,12 +133,13 @@ def _serve_pages(console: Console, engine: Any, workdir: Path, port: int) -> Non
         "samsung-us-fabs\nServing until Ctrl-C.",
         highlight=False,
     )
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
+    console.file.flush()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # either way the temporary files are removed
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
         pass
-    finally:
-        http.shutdown()
+    http.shutdown()
 
 
 def load_news() -> dict[str, Any]:

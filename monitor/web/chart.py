@@ -56,13 +56,13 @@ STYLE = (
     ".story .grid{stroke:#e4e4e4;stroke-width:1}"
     ".story .rec{stroke:#6a1b9a;stroke-width:2;fill:none}"
     ".story .band{fill:#6a1b9a;fill-opacity:.12;stroke:none}"
-    ".story .m{stroke-width:1.5}"
+    ".story .m,.story .k{stroke-width:1.5}"
     ".story .o-change{fill:#c62828;stroke:#c62828}"
     ".story .o-corroboration{fill:#2e7d32;stroke:#2e7d32}"
     ".story .o-unchanged{fill:#1565c0;stroke:#1565c0}"
     ".story .o-dismissed{fill:none;stroke:#616161;stroke-width:2}"
     ".story .o-other{fill:#9e9e9e;stroke:#9e9e9e}"
-    ".story .m.cv{fill:#fff}"
+    ".story .cv{fill:#fff}"
     ".story .note{fill:#555;font-size:11px}"
 )
 
@@ -313,7 +313,7 @@ def _legend(counts: Counter[str], converted: int) -> list[str]:
     items = [(kind, f"{LABELS[kind]}: {counts[kind]:,}") for kind in LABELS if counts[kind]]
     for kind, label in items:
         out.append(
-            f'<path class="m o-{kind}" d="{_shape(SHAPES.get(kind, "square"), lx + 5, ly - 4)}"/>'
+            f'<path class="k o-{kind}" d="{_shape(SHAPES.get(kind, "square"), lx + 5, ly - 4)}"/>'
             f'<text x="{lx + 14}" y="{ly}">{_e(label)}</text>'
         )
         lx += 22 + 7 * len(label)
@@ -323,7 +323,7 @@ def _legend(counts: Counter[str], converted: int) -> list[str]:
     lx, ly = _LEFT, ly + 20
     note = "a bar spans a range; each mark links to its article"
     if converted:
-        out.append(f'<path class="m o-unchanged cv" d="{_shape("circle", lx + 5, ly - 4)}"/>')
+        out.append(f'<path class="k o-unchanged cv" d="{_shape("circle", lx + 5, ly - 4)}"/>')
         lx += 14
         note = f"hollow: reported in another currency, converted ({converted:,}); " + note
     out.append(f'<text class="note" x="{lx}" y="{ly}">{_e(note)}</text>')
