@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
+from sqlmodel import col
 
 from monitor import store
 from monitor.store import ArticleRow, ClaimRow, ObservationRow
@@ -47,7 +48,6 @@ def seed(
         high = low * (1.1 if i % 7 == 6 else 1)
         articles.append(
             {
-                "id": i + 1,
                 "url": url(i),
                 "guid": f"g{i}",
                 "title": title(i),
@@ -63,7 +63,7 @@ def seed(
             {
                 "watch": WATCH,
                 "claim": CLAIM,
-                "article_id": i + 1,
+                "article_id": url(i),  # its id, once the article is stored
                 "start": 0,
                 "text": "$467 billion" if usd else "622조원",
                 "low": low,
@@ -82,4 +82,8 @@ def seed(
     with store.session(engine) as s:
         for start in range(0, n, 2000):
             s.execute(insert(ArticleRow), articles[start : start + 2000])
+        ids = dict(s.execute(select(col(ArticleRow.url), col(ArticleRow.id))).all())
+        for o in observations:
+            o["article_id"] = ids[o["article_id"]]
+        for start in range(0, n, 2000):
             s.execute(insert(ObservationRow), observations[start : start + 2000])
