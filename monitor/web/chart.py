@@ -15,7 +15,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html import escape
-from urllib.parse import urlsplit
 
 from monitor.alerts import format_money
 from monitor.web.story import (
@@ -27,6 +26,7 @@ from monitor.web.story import (
     Report,
     Story,
     converter,
+    is_web,
 )
 
 WIDTH, HEIGHT = 960, 420
@@ -83,7 +83,7 @@ def draw(story: Story, currency: str | None = None) -> Drawn:
     """The chart of `story` in `currency` (default: the claim's own), one mark per report."""
     currency = currency or story.currency
     convert = converter(currency)
-    points: list[tuple[Report, float, float]] = []
+    points: list[tuple[Report, date, float, float]] = []
     no_rate = 0
     for r in story.reports:
         day = _day(r.published)
@@ -96,15 +96,15 @@ def draw(story: Story, currency: str | None = None) -> Drawn:
         if low is None or high is None:
             no_rate += 1
             continue
-        points.append((r, low, high))
+        points.append((r, day, low, high))
     records = [
         (rec, lo, hi)
         for rec in story.records
         if (lo := convert(rec.low, rec.currency, rec.as_of)) is not None
         and (hi := convert(rec.high, rec.currency, rec.as_of)) is not None
     ]
-    values = [v for _, lo, hi in points + records for v in (lo, hi) if v > 0]
-    days = [_day(r.published) for r, _, _ in points] + [rec.as_of for rec, _, _ in records]
+    values = [v for *_, lo, hi in points + records for v in (lo, hi) if v > 0]  # type: ignore[operator]
+    days = [day for _, day, _, _ in points] + [rec.as_of for rec, _, _ in records]
     y = _YScale(values)
     x = _XScale(days)
     out = [
@@ -117,16 +117,16 @@ def draw(story: Story, currency: str | None = None) -> Drawn:
     out += _axes(x, y, currency, own=currency == story.currency)
     out += _record_lines(records, x, y, currency)
     converted = 0
-    for r, low, high in points:
+    for r, day, low, high in points:
         hollow = r.currency != currency
         converted += hollow
-        out.append(_mark(r, x(_day(r.published)), y(low), y(high), hollow, currency, low, high))
+        out.append(_mark(r, day, x(day), y(low), y(high), currency if hollow else None, low, high))
     if not points:
         out.append(
             f'<text x="{(_LEFT + WIDTH - _RIGHT) / 2}" y="{HEIGHT / 2}" text-anchor="middle">'
             "No reports of this claim yet</text>"
         )
-    out += _legend(Counter(_kind(r.outcome) for r, _, _ in points), converted)
+    out += _legend(Counter(_kind(r.outcome) for r, *_ in points), converted)
     out.append("</svg>")
     return Drawn("".join(out), len(points), converted, no_rate, currency, y.log)
 
@@ -273,37 +273,54 @@ def _record_lines(
 
 
 def _mark(
-    r: Report, mx: float, y_low: float, y_high: float, hollow: bool, currency: str, *values: float
+    r: Report,
+    day: date,
+    mx: float,
+    y_low: float,
+    y_high: float,
+    converted_to: str | None,
+    low: float,
+    high: float,
 ) -> str:
     """One report: its shape at the middle of its range, a bar over the range, in a link."""
     kind = _kind(r.outcome)
-    my = (y_low + y_high) / 2
     d = f"M{mx:.1f},{y_high:.1f}V{y_low:.1f}" if y_low - y_high > 2 * _R else ""
-    d += _shape(SHAPES.get(kind, "square"), mx, my)
-    classes = f"m o-{kind}" + (" cv" if hollow else "")
+    dx, dy, rest = _SHAPES[SHAPES.get(kind, "square")]
+    d += f"M{mx + dx:.1f},{(y_low + y_high) / 2 + dy:.1f}{rest}"
     shown = r.text
-    if hollow:
-        shown += f" ≈ {format_money(values[0], values[1], currency)}"
+    if converted_to:
+        shown += f" ≈ {format_money(low, high, converted_to)}"
     decided = f", {r.decision}" if r.decision else ""
-    tip = f"{r.publisher}, {_day(r.published)}: {shown} ({r.outcome}{decided})\n{r.title}"
-    mark = f'<path class="{classes}" d="{d}"><title>{_e(tip)}</title></path>'
-    if urlsplit(r.url).scheme in ("http", "https"):
+    tip = f"{r.publisher}, {day}: {shown} ({r.outcome}{decided})\n{r.title}"
+    mark = (
+        f'<path class="m o-{kind}{" cv" if converted_to else ""}" d="{d}">'
+        f"<title>{_e(tip)}</title></path>"
+    )
+    if is_web(r.url):
         return f'<a href="{_e(r.url)}" target="_blank" rel="noopener noreferrer">{mark}</a>'
     return mark
 
 
-def _shape(shape: str, cx: float, cy: float, r: float = _R) -> str:
-    if shape == "circle":
-        return f"M{cx - r:.1f},{cy:.1f}a{r},{r} 0 1,0 {2 * r},0a{r},{r} 0 1,0 {-2 * r},0"
-    if shape == "diamond":
-        r *= 1.3
-        return f"M{cx:.1f},{cy - r:.1f}l{r:.1f},{r:.1f}l{-r:.1f},{r:.1f}l{-r:.1f},{-r:.1f}z"
-    if shape == "triangle":
-        return f"M{cx:.1f},{cy - r:.1f}l{r:.1f},{1.7 * r:.1f}h{-2 * r:.1f}z"
-    if shape == "cross":
-        return f"M{cx - r:.1f},{cy - r:.1f}l{2 * r},{2 * r}m0,{-2 * r}l{-2 * r},{2 * r}"
-    r *= 0.7
-    return f"M{cx - r:.1f},{cy - r:.1f}h{2 * r:.1f}v{2 * r:.1f}h{-2 * r:.1f}z"
+def _shape(shape: str, cx: float, cy: float) -> str:
+    dx, dy, rest = _SHAPES[shape]
+    return f"M{cx + dx:.1f},{cy + dy:.1f}{rest}"
+
+
+def _relative(r: float = _R) -> dict[str, tuple[float, float, str]]:
+    """Each shape as a start (relative to its centre) and relative moves: one absolute
+    point per mark to format, the rest a constant."""
+    d = r * 1.3  # a diamond looks smaller than a circle of the same radius
+    q = r * 0.7
+    return {
+        "circle": (-r, 0, f"a{r},{r} 0 1,0 {2 * r},0a{r},{r} 0 1,0 {-2 * r},0"),
+        "diamond": (0, -d, f"l{d:.2f},{d:.2f}l{-d:.2f},{d:.2f}l{-d:.2f},{-d:.2f}z"),
+        "triangle": (0, -r, f"l{r},{1.7 * r:.2f}h{-2 * r}z"),
+        "cross": (-r, -r, f"l{2 * r},{2 * r}m0,{-2 * r}l{-2 * r},{2 * r}"),
+        "square": (-q, -q, f"h{2 * q:.2f}v{2 * q:.2f}h{-2 * q:.2f}z"),
+    }
+
+
+_SHAPES = _relative()
 
 
 def _legend(counts: Counter[str], converted: int) -> list[str]:

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from html import escape
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from monitor import __version__
 from monitor.alerts import format_money
@@ -24,6 +24,7 @@ from monitor.web.story import (
     Report,
     Story,
     converter,
+    is_web,
 )
 
 STYLE = (
@@ -52,7 +53,7 @@ def _e(text: object) -> str:
 
 def _link(url: str | None, text: str) -> str:
     """A link to `url` when it is http(s); otherwise the text alone (no javascript: links)."""
-    if url and urlsplit(url).scheme in ("http", "https"):
+    if is_web(url):
         return f'<a href="{_e(url)}" rel="noopener noreferrer">{_e(text)}</a>'
     return _e(text)
 

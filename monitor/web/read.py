@@ -7,7 +7,6 @@ Read-only. A claim's reports are read as plain columns, not as ORM objects: a cl
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -59,14 +58,14 @@ def story(s: Session, watch: str, claim: str) -> Story | None:
         .where(col(ObservationRow.watch) == watch, col(ObservationRow.claim) == claim)
         .order_by(col(ArticleRow.published), col(ObservationRow.id))
     )
-    reports = [_report(r) for r in s.connection().execute(query)]
+    reports = [_report(r) for r in s.connection().execute(query).all()]
     return Story(watch, claim, row.title, row.currency, _records(s, row), reports)
 
 
 def _report(row: Any) -> Report:
     # An alert's decision belongs to the change that made it, not to its corroborations.
-    report = Report(*row)
-    return report if report.outcome == CHANGE else replace(report, decision=None)
+    values = tuple(row)
+    return Report(*values if row.outcome == CHANGE else (*values[:-1], None))
 
 
 def _records(s: Session, row: ClaimRow) -> list[Record]:

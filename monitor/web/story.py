@@ -117,6 +117,11 @@ class FeedHealth:
     next_poll: datetime | None  # None: at start
 
 
+def is_web(url: str | None) -> bool:
+    """Whether `url` may be a link: http(s) only, never javascript: or data:."""
+    return bool(url) and url[:8].lower().startswith(("http://", "https://"))  # type: ignore[index]
+
+
 def converter(currency: str) -> Callable[[float, str, date], float | None]:
     """`convert(amount, from_currency, day)` into `currency` through USD at the day's rate,
     or None where there is no rate; rates are looked up once per currency and day."""
