@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from monitor import __version__
 from monitor.alerts import format_money
-from monitor.web.chart import FONTS, LABELS, Drawn
+from monitor.web.chart import FONTS, Drawn
 from monitor.web.story import (
     ClaimSummary,
     FeedHealth,
@@ -161,7 +161,7 @@ def claim(story: Story, drawn: Drawn, page: int) -> str:
         f"{outlets:,} outlets{': ' + _e(by_outcome) if by_outcome else ''}.</p>",
         f"<p>Chart in: {switch}</p>",
         f'<div class="chart scroll">{drawn.svg}</div>',
-        f"<p class=sub>{caption}. Marks: {_e('; '.join(LABELS.values()))}.</p>",
+        f"<p class=sub>{caption}. Point at a mark for its report; click it for the article.</p>",
     ]
     newest = story.reports[::-1]
     pages = max(1, -(-len(newest) // PAGE_SIZE))
