@@ -30,7 +30,17 @@ from monitor.web import chart, pages, read
 from monitor.web.routes import Web
 from monitor.web.story import Record, Report, Story
 from tests import webdata
-from tests.daemon_helpers import MONITOR, free_port, monitor_env, run_monitor
+from tests.daemon_helpers import (
+    MONITOR,
+    free_port,
+    http_get,
+    monitor_env,
+    run_monitor,
+    start_monitor,
+    wait_for,
+)
+from tests.feeddocs import news_items, rss20
+from tests.feedserver import FeedServer
 
 ROOT = Path(__file__).resolve().parents[1]
 MARK = re.compile(r'<path class="m o-([a-z]+)( cv)?"')
@@ -255,6 +265,36 @@ def test_demo_serve_keeps_its_pages_up_until_stopped(tmp_path: Path) -> None:
         assert base, proc.stderr.read() if proc.stderr else ""
         status, _, page = _get(f"{base}/claims/ai-chip-funding/samsung-us-fabs")
         assert status == 200 and len(MARK.findall(page)) >= 5
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+
+
+def test_monitor_run_serves_the_pages_of_its_running_rules(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.route("/feed.xml", rss20(news_items(2)))
+    rules = tmp_path / "watch.yaml"
+    watch = (
+        "watch: pages\ntitle: {title}\nentities:\n  altman: [Sam Altman]\n"
+        f"feeds:\n  - url: {feed_server.url('/feed.xml')}\n    every: 1h\n"
+        "claims:\n  - id: target\n    about: [altman]\n    topic: [chip]\n"
+        '    value: "$7 trillion"\n    as_of: 2024-02-08\n'
+    )
+    rules.write_text(watch.format(title="First title"), encoding="utf-8")
+    env = monitor_env(tmp_path, rules)
+    proc = start_monitor(["run"], env, tmp_path / "daemon.log")
+    try:
+        base = f"http://{env['MONITOR_HTTP_ADDR']}"
+        wait_for(lambda: http_get(base + "/healthz")[0] == 200, 30, "/healthz to answer 200")
+        status, index = http_get(base + "/")
+        assert status == 200 and "First title" in index
+        assert 'href="/claims/pages/target"' in index
+        assert http_get(base + "/claims/pages/target")[0] == 200
+        assert feed_server.url("/feed.xml") in http_get(base + "/feeds")[1]
+        rules.write_text(watch.format(title="Second title"), encoding="utf-8")
+        proc.send_signal(signal.SIGHUP)  # the pages follow the reloaded rules
+        wait_for(lambda: "Second title" in http_get(base + "/")[1], 20, "the new title")
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
