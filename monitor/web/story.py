@@ -119,7 +119,7 @@ class FeedHealth:
 
 def is_web(url: str | None) -> bool:
     """Whether `url` may be a link: http(s) only, never javascript: or data:."""
-    return bool(url) and url[:8].lower().startswith(("http://", "https://"))  # type: ignore[index]
+    return url is not None and url[:8].lower().startswith(("http://", "https://"))
 
 
 def converter(currency: str) -> Callable[[float, str, date], float | None]:
