@@ -570,6 +570,14 @@ def history(
         bool,
         typer.Option("--all", help="Also list figures ambiguous between this claim and another."),
     ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Instead, write the claim's chart (as on its page) to this .svg file "
+            "(or .png, with the `png` extra installed).",
+        ),
+    ] = None,
 ) -> None:
     """Every observation of a claim, oldest first, with its quote and source.
 
@@ -581,6 +589,9 @@ def history(
     from monitor.store import ArticleRow, ObservationRow
 
     engine = _engine(Settings())
+    if plot is not None:
+        _plot(engine, claim, plot)
+        return
     watch, _, claim_id = claim.rpartition("/")
     mine: Any = ObservationRow.claim == claim_id
     if everything:
@@ -654,6 +665,47 @@ def history(
         out.print(table)
         seen = {json.dumps(d, sort_keys=True): d for r in rows for d in r["decisions"]}
         _print_decisions(claim, sorted(seen.values(), key=lambda d: d["at"]))
+
+
+def _plot(engine: Any, claim: str, path: Path) -> None:
+    """`history --plot`: the claim page's chart, written as SVG, or PNG through CairoSVG."""
+    from monitor.web import chart, read
+
+    with store.session(engine) as s:
+        found = read.claim_ids(s, claim)
+        story = read.story(s, *found[0]) if len(found) == 1 else None
+    if story is None:
+        named = ", ".join(f"{w}/{c}" for w, c in found)
+        err.print(
+            f'claim "{claim}" is in several watches ({named}): write it as watch/claim'
+            if found
+            else f'no claim "{claim}" (see `monitor claims` for the ids)',
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    drawn = chart.draw(story)
+    svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + drawn.svg
+    if path.suffix.lower() == ".png":
+        try:
+            import cairosvg  # type: ignore[import-not-found,unused-ignore]
+        except (ImportError, OSError) as exc:  # OSError: the cairo library is missing
+            err.print(
+                f"cannot write PNG ({exc}): install the extra, pip install "
+                "'funding-monitor[png]' (it needs the cairo library, Debian's libcairo2), "
+                "or write an .svg file",
+                highlight=False,
+                markup=False,
+            )
+            raise typer.Exit(2) from None
+        cairosvg.svg2png(bytestring=svg.encode("utf-8"), write_to=str(path))
+    else:
+        path.write_text(svg, encoding="utf-8")
+    out.print(
+        f"{path}: {drawn.marks} reports of {story.watch}/{story.claim} in {drawn.currency}"
+        + (f"; {drawn.no_rate} not drawn (no exchange rate)" if drawn.no_rate else ""),
+        highlight=False,
+        markup=False,
+    )
 
 
 @app.command()
@@ -1146,7 +1198,15 @@ def _seen(s: Any) -> str:
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    serve: Annotated[
+        bool,
+        typer.Option("--serve", help="Then serve the pages (charts of each claim) until Ctrl-C."),
+    ] = False,
+    port: Annotated[
+        int, typer.Option("--port", help="The loopback port of --serve (0: any free one).")
+    ] = 9108,
+) -> None:
     """See it work in a minute: recorded news, a loopback feed server, a temporary database.
 
     Needs no network and no configuration; prints the alerts it would post to Slack.
@@ -1154,7 +1214,7 @@ def demo() -> None:
     from monitor.demo import run_demo
 
     with _friendly_errors():
-        raise typer.Exit(run_demo(out))
+        raise typer.Exit(run_demo(out, port if serve else None))
 
 
 @app.command()

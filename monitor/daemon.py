@@ -28,6 +28,7 @@ from monitor.rules import Rules, load_rules
 from monitor.scheduler import FeedScheduler, ReplicaLocks
 from monitor.settings import Settings
 from monitor.store import FeedState
+from monitor.web.routes import Web
 
 log = logging.getLogger("monitor.daemon")
 STOP_GRACE = 10.0  # seconds in-flight polls get to finish after SIGTERM
@@ -229,6 +230,7 @@ class Daemon:
             lambda: self._health(scheduler),
             self.metrics,
             Interactions(self.engine, secret) if secret else None,
+            Web(self.engine, lambda: self.ctx.rules),
         )
         if self.socket_mode:
             self.socket_mode.start()

@@ -1,5 +1,6 @@
-"""The daemon's HTTP endpoint: /healthz for orchestrators, /metrics for Prometheus, and
-`POST /slack/interactions` for Slack's button presses when interactivity is set up."""
+"""The daemon's HTTP endpoint: /healthz for orchestrators, /metrics for Prometheus,
+`POST /slack/interactions` for Slack's button presses when interactivity is set up, and
+every other GET to the read-only pages (`monitor.web`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.interactions import MAX_BODY_BYTES, PATH, Interactions
 from monitor.metrics import Metrics
@@ -21,14 +22,19 @@ CONNECTION_SECONDS = 10.0  # a connection is closed this long after it was accep
 
 _Request = socket.socket | tuple[bytes, socket.socket]  # as socketserver types it
 
+if TYPE_CHECKING:
+    from monitor.web.routes import Response
+
 
 def serve(
     addr: str,
     healthy: Callable[[], str | None],
     metrics: Metrics,
     interactions: Interactions | None = None,
+    pages: Callable[[str], Response] | None = None,
 ) -> ThreadingHTTPServer:
-    """Serve in a background thread. `healthy()` returns None when well, else the reason."""
+    """Serve in a background thread. `healthy()` returns None when well, else the reason;
+    `pages(target)` answers any other GET."""
     host, _, port = addr.rpartition(":")
 
     class Handler(BaseHTTPRequestHandler):
@@ -38,6 +44,9 @@ def serve(
                 self._reply(503 if problem else 200, (problem or "ok").encode(), "text/plain")
             elif self.path == "/metrics":
                 self._reply(200, metrics.render(), "text/plain; version=0.0.4")
+            elif pages is not None:
+                page = pages(self.path)
+                self._reply(page.status, page.body, page.content_type, page.headers)
             else:
                 self._reply(404, b"not found: try /healthz or /metrics", "text/plain")
 
@@ -56,9 +65,13 @@ def serve(
             status, text = interactions.handle(self.rfile.read(length), dict(self.headers))
             self._reply(status, text.encode(), "text/plain")
 
-        def _reply(self, status: int, body: bytes, content_type: str) -> None:
+        def _reply(
+            self, status: int, body: bytes, content_type: str, headers: Mapping[str, str] = {}
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
