@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlmodel import select
+from rich.text import Text
 
-from monitor import __version__, store
+from monitor import __version__
 from monitor.errors import MonitorError
-from monitor.settings import Settings
+from monitor.safetext import clip, escape_in_json, printable
+
+# Every command imports what it needs itself: a command (or --version) pays only for its
+# own stack, not for sqlmodel, httpx, slack-sdk, feedparser and APScheduler.
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from monitor.settings import Settings
 
 app = typer.Typer(
     help="Watch the news for the money figures a story rests on, and tell Slack when they change.",
@@ -31,8 +36,10 @@ rules_app = typer.Typer(
     help="Check the rules files, or print their JSON Schema.", no_args_is_help=True
 )
 app.add_typer(rules_app, name="rules")
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Feed text is printed as it is, never read as rich markup ("[/bold]") or emoji codes.
+out = Console(soft_wrap=True, markup=False, highlight=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False, emoji=False)
+CELL_LIMIT = 500  # characters of one table cell; rendering a 100 kB cell took 17 s
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -43,22 +50,40 @@ def _friendly_errors() -> Iterator[None]:
     try:
         yield
     except MonitorError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err.print(Text.assemble(("error:", "red"), " ", printable(str(exc))))
         raise typer.Exit(2) from None
 
 
+def _say(console: Console, text: str) -> None:
+    """Print a line that may hold feed text: without control or bidi characters."""
+    console.print(printable(text))
+
+
+def _table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
+    """A table of feed text: each cell printable and clipped, so that rendering stays quick."""
+    from rich.table import Table
+
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*(Text(printable(clip(str(cell), CELL_LIMIT))) for cell in row))
+    return table
+
+
 def _engine(settings: Settings) -> Any:
+    from monitor import store
+
     with _friendly_errors():
         return store.open_store(settings.database_url)
 
 
 def _print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=2) + "\n")
+    text = json.dumps(data, ensure_ascii=False, default=str, indent=2)
+    sys.stdout.write(escape_in_json(text) + "\n")
 
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"funding-monitor {__version__}", highlight=False)
+        out.print(f"funding-monitor {__version__}")
         raise typer.Exit()
 
 
@@ -91,6 +116,7 @@ def run(
     """
     from monitor import logs
     from monitor.daemon import Daemon
+    from monitor.settings import Settings
 
     settings = Settings()
     logs.setup(settings.log_level, settings.log_format)
@@ -101,11 +127,9 @@ def run(
     results = daemon.run_once()
     failed = [r for r in results if r.result == "failed"]
     new = sum(r.new_articles for r in results)
-    err.print(
-        f"polled {len(results)} feeds: {new} new articles, {len(failed)} failed", highlight=False
-    )
+    err.print(f"polled {len(results)} feeds: {new} new articles, {len(failed)} failed")
     for r in failed:
-        err.print(f"  failed: {r.url}: {r.error}", highlight=False)
+        _say(err, f"  failed: {r.url}: {r.error}")
 
 
 @app.command()
@@ -116,6 +140,7 @@ def init() -> None:
     this is optional; run it to set up or check a database before starting the replicas.
     """
     from monitor.daemon import initialize
+    from monitor.settings import Settings
 
     settings = Settings()
     with _friendly_errors():
@@ -123,10 +148,7 @@ def init() -> None:
     claims = sum(len(w.claims) for w in rules.watches)
     feeds = sum(len(w.feeds) for w in rules.watches)
     shared = f", {feeds} feeds scheduled for replicas" if settings.shared else ""
-    out.print(
-        f"database ready: {claims} claims from {len(rules.watches)} watches{shared}",
-        highlight=False,
-    )
+    out.print(f"database ready: {claims} claims from {len(rules.watches)} watches{shared}")
 
 
 @rules_app.command("check")
@@ -138,20 +160,21 @@ def rules_check(
     """Validate every rules file; print each problem as file:line: key: what was expected."""
     from monitor.errors import RulesErrors
     from monitor.rules import load_rules
+    from monitor.settings import Settings
 
     target = path or Settings().rules
     try:
         rules = load_rules(target)
     except RulesErrors as exc:
         for problem in exc.errors:
-            err.print(str(problem), highlight=False, markup=False)
-        err.print(f"{len(exc.errors)} problem(s) in {target}", highlight=False)
+            _say(err, str(problem))
+        _say(err, f"{len(exc.errors)} problem(s) in {target}")
         raise typer.Exit(1) from None
     for watch in rules.watches:
-        out.print(
+        _say(
+            out,
             f"ok  {rules.files[watch.watch]}: {watch.watch}: {len(watch.entities)} entities, "
             f"{len(watch.feeds)} feeds, {len(watch.claims)} claims",
-            highlight=False,
         )
 
 
@@ -181,18 +204,21 @@ def extract(
     from monitor.currency import last_rate_date, to_usd
     from monitor.figures import extract as read_figures
 
-    day = _parse_date(on) if on else min(date.today(), last_rate_date())
-    lines = (file.open(encoding="utf-8") if file else sys.stdin).read().splitlines()
-    table = Table("text", "figure", "value", "currency", "qualifier", "USD", show_lines=False)
-    for line in lines:
+    # The default day needs the bundled rates, loaded (0.2 s) only once a figure is not in USD.
+    day = _parse_date(on) if on else None
+    rows: list[tuple[str, ...]] = []
+    chunk: list[str] = []
+    for line in _read_lines(file):
         figures: list[dict[str, Any]] = []
         for f in read_figures(line):
-            usd_low: float | None
-            usd_high: float | None
-            try:
-                usd_low, usd_high = to_usd(f, day)
-            except ValueError:
-                usd_low = usd_high = None  # no rate for that currency
+            usd_low: float | None = f.low
+            usd_high: float | None = f.high
+            if f.currency != "USD":
+                day = day or min(date.today(), last_rate_date())
+                try:
+                    usd_low, usd_high = to_usd(f, day)
+                except ValueError:
+                    usd_low = usd_high = None  # no rate for that currency
             figures.append(
                 {
                     "text": f.text,
@@ -211,33 +237,67 @@ def extract(
                 }
             )
         if as_json:
-            sys.stdout.write(
-                json.dumps({"text": line, "figures": figures}, ensure_ascii=False) + "\n"
+            # Most lines hold no money: their object is written without the encoder's setup.
+            chunk.append(
+                f'{{"text": {_json_string(line)}, "figures": []}}\n'
+                if not figures
+                else _json_line({"text": line, "figures": figures}) + "\n"
             )
+            if len(chunk) >= _JSON_CHUNK:
+                sys.stdout.write(escape_in_json("".join(chunk)))
+                chunk.clear()
             continue
         for i, fig in enumerate(figures):
             value = _span(fig["low"], fig["high"]) + (" (vague)" if fig["vague"] else "")
             usd = _span(fig["usd_low"], fig["usd_high"]) if fig["usd_low"] is not None else "-"
             note = f" [mix-up? {fig['mixup']}]" if "mixup" in fig else ""
-            table.add_row(
-                line if i == 0 else "",
-                fig["text"],
-                value,
-                fig["currency"] + note,
-                fig["qualifier"],
-                usd,
-            )
+            first = line if i == 0 else ""
+            rows.append((first, fig["text"], value, fig["currency"] + note, fig["qualifier"], usd))
         if not figures:
-            table.add_row(line, "-", "", "", "", "")
-    if not as_json:
-        out.print(table)
+            rows.append((line, "-", "", "", "", ""))
+    if as_json:
+        sys.stdout.write(escape_in_json("".join(chunk)))
+    else:
+        out.print(_table(("text", "figure", "value", "currency", "qualifier", "USD"), rows))
+
+
+_json_line = json.JSONEncoder(ensure_ascii=False).encode
+_json_string = json.encoder.encode_basestring  # a str as JSON, as `_json_line` writes it
+_JSON_CHUNK = 2000  # lines of --json output written at once
+
+
+def _read_lines(file: Path | None) -> list[str]:
+    """The lines of `file` (or stdin), split on newlines only, as a person counts them.
+
+    Bytes that are not UTF-8 are read as U+FFFD, with a one-line warning saying where.
+    """
+    name = str(file) if file else "stdin"
+    try:
+        data = file.read_bytes() if file else sys.stdin.buffer.read()
+    except OSError as exc:
+        _say(err, f"error: cannot read {name}: {exc.strerror or exc}")
+        raise typer.Exit(2) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        _say(
+            err,
+            f"warning: {name}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x}); "
+            "such bytes were read as \ufffd. Convert the file to UTF-8 for exact quotes.",
+        )
+        text = data.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
 
 
 def _parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        err.print(f'error: --date "{text}" is not a date; write it as YYYY-MM-DD', highlight=False)
+        _say(err, f'error: --date "{text}" is not a date; write it as YYYY-MM-DD')
         raise typer.Exit(2) from None
 
 
@@ -255,9 +315,12 @@ def claims(as_json: JsonOption = False) -> None:
     what a report is compared with (`--json` gives each as numbers).
     """
     from sqlalchemy import func
+    from sqlmodel import select
 
+    from monitor import store
     from monitor.diff import KnownValue, known_values
     from monitor.rules import load_rules
+    from monitor.settings import Settings
     from monitor.store import AlertRow, ArticleRow, ClaimRow, ObservationRow
 
     settings = Settings()
@@ -328,20 +391,21 @@ def claims(as_json: JsonOption = False) -> None:
     if as_json:
         _print_json(rows)
         return
-    table = Table("claim", "stored", "known values", "latest report", "sources")
-    for r in rows:
-        report = (
-            f"{r['latest']} ({r['latest_publisher']}, {r['latest_published'][:10]})"
-            if r["latest"]
-            else "-"
-        )
-        table.add_row(
-            f"{r['watch']}/{r['claim']}\n{r['title']}",
-            r["stored"],
-            "\n".join(r["known"]),
-            report,
-            str(r["sources"]),
-        )
+    table = _table(
+        ("claim", "stored", "known values", "latest report", "sources"),
+        (
+            (
+                f"{r['watch']}/{r['claim']}\n{r['title']}",
+                r["stored"],
+                "\n".join(r["known"]),
+                f"{r['latest']} ({r['latest_publisher']}, {r['latest_published'][:10]})"
+                if r["latest"]
+                else "-",
+                r["sources"],
+            )
+            for r in rows
+        ),
+    )
     out.print(table)
 
 
@@ -352,7 +416,11 @@ def _reported_text(payload: str) -> str:
 @app.command()
 def status(as_json: JsonOption = False) -> None:
     """Every feed: last poll, HTTP status, result, failures in a row and next poll."""
+    from sqlmodel import select
+
+    from monitor import store
     from monitor.rules import load_rules
+    from monitor.settings import Settings
     from monitor.store import FeedState
 
     settings = Settings()
@@ -384,17 +452,20 @@ def status(as_json: JsonOption = False) -> None:
     if as_json:
         _print_json(rows)
         return
-    table = Table("feed", "last poll", "HTTP", "result", "failures", "next poll")
-    for r in rows:
-        result = r["result"] + (f"\n{r['error']}" if r["error"] else "")
-        table.add_row(
-            r["feed"],
-            _ago(r["last_poll"]),
-            str(r["status"] or "-"),
-            result,
-            str(r["failures"]),
-            r["next_run"][:19],
-        )
+    table = _table(
+        ("feed", "last poll", "HTTP", "result", "failures", "next poll"),
+        (
+            (
+                r["feed"],
+                _ago(r["last_poll"]),
+                r["status"] or "-",
+                r["result"] + (f"\n{r['error']}" if r["error"] else ""),
+                r["failures"],
+                r["next_run"][:19],
+            )
+            for r in rows
+        ),
+    )
     out.print(table)
 
 
@@ -423,7 +494,10 @@ def history(
     `monitor explain URL` says why each figure of an article was or was not tied.
     """
     from sqlalchemy import and_, or_
+    from sqlmodel import select
 
+    from monitor import store
+    from monitor.settings import Settings
     from monitor.store import ArticleRow, ObservationRow
 
     engine = _engine(Settings())
@@ -472,22 +546,25 @@ def history(
         for o, a in found
     ]
     if not rows:
-        err.print(
-            f'no observations of claim "{claim}" yet (see `monitor claims` for the ids)',
-            highlight=False,
-        )
+        _say(err, f'no observations of claim "{claim}" yet (see `monitor claims` for the ids)')
     if as_json:
         _print_json(rows)
     elif as_csv:
+        import csv
+
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["published"])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(
+            {k: printable(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows
+        )
     elif rows:
-        table = Table("published", "figure", "outcome", "publisher", "quote")
-        for r in rows:
-            table.add_row(
-                r["published"][:16], r["figure"], r["outcome"], r["publisher"], r["quote"]
-            )
+        table = _table(
+            ("published", "figure", "outcome", "publisher", "quote"),
+            (
+                (r["published"][:16], r["figure"], r["outcome"], r["publisher"], r["quote"])
+                for r in rows
+            ),
+        )
         out.print(table)
 
 
@@ -501,10 +578,14 @@ def explain(
     The figures are read again under the current rules; each outcome is the one recorded
     when the article was stored ("not recorded" when the rules have changed since).
     """
+    from sqlmodel import select
+
+    from monitor import store
     from monitor.articles import canonical_url
     from monitor.attribution import explain as explain_figures
     from monitor.figures import extract
     from monitor.rules import load_rules
+    from monitor.settings import Settings
     from monitor.store import ArticleRow, ObservationRow
 
     settings = Settings()
@@ -516,7 +597,7 @@ def explain(
             select(ArticleRow).where(ArticleRow.url.in_({url, canonical_url(url)}))  # type: ignore[attr-defined]
         ).first()
         if article is None:
-            err.print(f"no stored article has the URL {url}", highlight=False, markup=False)
+            _say(err, f"no stored article has the URL {url}")
             raise typer.Exit(1)
         recorded = {
             (o.watch, o.start): o
@@ -554,23 +635,23 @@ def explain(
     if as_json:
         _print_json({"url": article.url, "title": article.title, "figures": rows})
         return
-    out.print(f"{article.title}\n{article.url}", highlight=False, markup=False)
+    _say(out, f"{article.title}\n{article.url}")
     if not rows:
-        out.print("No money figures in this article.", highlight=False)
+        out.print("No money figures in this article.")
     for r in rows:
         tied = r["claim"] or ", ".join(r["candidates"]) or "no claim"
-        out.print(
-            f"\n{r['figure']}: {r['outcome']} ({tied})\n  why: {r['why']}",
-            highlight=False,
-            markup=False,
-        )
+        _say(out, f"\n{r['figure']}: {r['outcome']} ({tied})\n  why: {r['why']}")
         for claim, why in r["not"].items():
-            out.print(f"  not {claim}: {why}", highlight=False, markup=False)
+            _say(out, f"  not {claim}: {why}")
 
 
 @app.command()
 def alerts(as_json: JsonOption = False) -> None:
     """The outbox: every alert, pending, sent or failed, with the reason for each failure."""
+    from sqlmodel import select
+
+    from monitor import store
+    from monitor.settings import Settings
     from monitor.store import AlertRow
 
     engine = _engine(Settings())
@@ -596,23 +677,27 @@ def alerts(as_json: JsonOption = False) -> None:
     if as_json:
         _print_json(rows)
         return
-    table = Table("id", "kind", "claim", "reported", "status", "tries", "corroborated", "error")
-    for r in rows:
-        table.add_row(
-            str(r["id"]),
-            r["kind"],
-            r["claim"] or "-",
-            r["reported"] or "-",
-            r["status"],
-            str(r["attempts"]),
-            str(r["corroborations"]),
-            r["error"] or "",
-        )
+    table = _table(
+        ("id", "kind", "claim", "reported", "status", "tries", "corroborated", "error"),
+        (
+            (
+                r["id"],
+                r["kind"],
+                r["claim"] or "-",
+                r["reported"] or "-",
+                r["status"],
+                r["attempts"],
+                r["corroborations"],
+                r["error"] or "",
+            )
+            for r in rows
+        ),
+    )
     out.print(table)
     shown = {r["status"] for r in rows}
     for status, meaning in _STATUS_MEANINGS.items():
         if status in shown:
-            out.print(f"{status}: {meaning}", highlight=False, markup=False)
+            out.print(f"{status}: {meaning}")
 
 
 _STATUS_MEANINGS = {
