@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
-# Bidi embeddings, overrides, isolates and marks (U+061C, U+200E/F, U+202A-E, U+2066-9).
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-# C0 but tab and newline, DEL, C1 (0x9b is a one-byte CSI to some terminals), and bidi.
-_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+# C0 but tab and newline, DEL, C1 (0x9b is a one-byte CSI to some terminals), the line
+# and paragraph separators, and the bidi marks, embeddings, overrides and isolates: a
+# character class's contents, for `re`.
+UNSAFE_CHARS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNSAFE = re.compile(f"[{UNSAFE_CHARS}]")
 
 
 def printable(text: str) -> str:
