@@ -119,7 +119,16 @@ def run(
     from monitor.settings import Settings
 
     settings = Settings()
-    logs.setup(settings.log_level, settings.log_format)
+    logs.setup(
+        settings.log_level,
+        settings.log_format,
+        secrets=(
+            settings.slack_bot_token,
+            settings.slack_app_token,
+            settings.slack_webhook_url,
+            settings.slack_signing_secret,
+        ),
+    )
     with _friendly_errors():
         daemon = Daemon(settings)
     if not once:
