@@ -217,17 +217,21 @@ def extract(
     day = _parse_date(on) if on else None
     rows: list[tuple[str, ...]] = []
     chunk: list[str] = []
+    # News repeats its amounts; a conversion (about 10 µs) is done once for each.
+    in_usd: dict[tuple[str, float, float], tuple[float | None, float | None]] = {}
     for line in _read_lines(file):
         figures: list[dict[str, Any]] = []
         for f in read_figures(line):
-            usd_low: float | None = f.low
-            usd_high: float | None = f.high
+            usd: tuple[float | None, float | None] = (f.low, f.high)
             if f.currency != "USD":
-                day = day or min(date.today(), last_rate_date())
-                try:
-                    usd_low, usd_high = to_usd(f, day)
-                except ValueError:
-                    usd_low = usd_high = None  # no rate for that currency
+                amount = (f.currency, f.low, f.high)
+                if amount not in in_usd:
+                    day = day or min(date.today(), last_rate_date())
+                    try:
+                        in_usd[amount] = to_usd(f, day)
+                    except ValueError:
+                        in_usd[amount] = (None, None)  # no rate for that currency
+                usd = in_usd[amount]
             figures.append(
                 {
                     "text": f.text,
@@ -238,8 +242,8 @@ def extract(
                     "currency": f.currency,
                     "qualifier": f.qualifier,
                     "vague": f.vague,
-                    "usd_low": usd_low,
-                    "usd_high": usd_high,
+                    "usd_low": usd[0],
+                    "usd_high": usd[1],
                     **({"role": f.role} if f.role != "value" else {}),
                     **({"mixup": f.mixup} if f.mixup else {}),
                     **({"conversion_of": f.conversion_of} if f.conversion_of is not None else {}),
@@ -258,10 +262,10 @@ def extract(
             continue
         for i, fig in enumerate(figures):
             value = _span(fig["low"], fig["high"]) + (" (vague)" if fig["vague"] else "")
-            usd = _span(fig["usd_low"], fig["usd_high"]) if fig["usd_low"] is not None else "-"
-            note = f" [mix-up? {fig['mixup']}]" if "mixup" in fig else ""
+            dollars = _span(fig["usd_low"], fig["usd_high"]) if fig["usd_low"] is not None else "-"
+            currency = fig["currency"] + (f" [mix-up? {fig['mixup']}]" if "mixup" in fig else "")
             first = line if i == 0 else ""
-            rows.append((first, fig["text"], value, fig["currency"] + note, fig["qualifier"], usd))
+            rows.append((first, fig["text"], value, currency, fig["qualifier"], dollars))
         if not figures:
             rows.append((line, "-", "", "", "", ""))
     if as_json:
