@@ -7,6 +7,7 @@ for notifications, and metadata that lets the outbox find the message again.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -31,6 +32,10 @@ TEXT_LIMIT = 3000
 METADATA_STRING_LIMIT = 1000
 _NOTIFICATION_QUOTE = 280  # a notification shows a line or two; the blocks carry the rest
 CATCH_UP_LISTED = 10  # changes a catch-up message shows; the others are counted
+DIGEST_LISTED = 10  # changes, decisions or feeds a digest lists in one place; the rest counted
+DIGEST_CHARS = 11000  # a digest's blocks in all, below Slack's msg_blocks_too_long (~13k)
+_REASON = 200  # characters of a feed's error a digest shows
+SUMMARY_CLAIMS_LISTED = 10  # claims a poll's summary names with their counts
 
 EVENT_TYPES = MappingProxyType(
     {
@@ -38,8 +43,10 @@ EVENT_TYPES = MappingProxyType(
         "corroboration": "funding_figure_corroborated",
         "dismissed_report": "funding_figure_dismissed_report",
         "catch_up": "funding_figures_catch_up",
+        "poll_summary": "funding_alerts_summarized",
         "feed_degraded": "feed_degraded",
         "feed_recovered": "feed_recovered",
+        "digest": "funding_figures_digest",
     }
 )
 
@@ -95,8 +102,12 @@ def _message(
         return _corroboration(kind, key, payload, channel, parent_ts)
     if kind == "catch_up":
         return _catch_up(key, payload, channel)
+    if kind == "poll_summary":
+        return _poll_summary(key, payload, channel)
     if kind in ("feed_degraded", "feed_recovered"):
         return _feed_health(kind, key, payload, channel)
+    if kind == "digest":
+        return _digest(key, payload, channel)
     raise ValueError(f"unknown alert kind {kind!r} (alert {key})")
 
 
@@ -275,6 +286,54 @@ def _catch_up_line(change: Mapping[str, Any]) -> str:
     return f"*{_escape(_shown(change['reported']))}*: {publisher}, {when}\n{_article_line(change)}"
 
 
+def _poll_summary(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
+    """What one poll found beyond the messages it may send one by one, counted, not posted."""
+    changes, reports = int(p["more_changes"]), int(p["more_corroborations"])
+    feed = p.get("feed_url") or "a feed"
+    parts = [_count(changes, "more change")] if changes else []
+    parts += [f"{_count(reports, 'more report')} of known values"] if reports else []
+    counted = " and ".join(parts)
+    summary = (
+        f"One poll of {_escape(feed)} found more alerts than the {int(p['sent_alone'])} "
+        f"it posts one by one. *{_escape(counted)}* are recorded but not posted: they are "
+        "known values now, later reports of them reply in this thread, and "
+        "`monitor alerts` lists each (status `summarized`)."
+    )
+    claims = p.get("claims") or []
+    lines = [
+        f"• {_escape(c.get('claim_title') or c['claim'])}: {_count(c['changes'], 'change')}"
+        for c in claims[:SUMMARY_CLAIMS_LISTED]
+    ]
+    if len(claims) > SUMMARY_CLAIMS_LISTED:
+        lines.append(f"• and {len(claims) - SUMMARY_CLAIMS_LISTED} more claims")
+    title = p.get("watch_title") or p["watch"]
+    blocks: list[dict[str, Any]] = [_header(f"More alerts than one poll posts: {title}")]
+    blocks.append(_section(summary))
+    if lines:
+        blocks.append(_section("\n".join(lines)))
+    blocks.append(_context(f"Watch: {_escape(title)}"))
+    return Message(
+        channel=channel,
+        text=_escape(_clip(f"and {counted} on {feed}: see `monitor alerts`", SECTION_LIMIT)),
+        blocks=blocks,
+        metadata={
+            "event_type": EVENT_TYPES["poll_summary"],
+            "event_payload": {
+                "watch": p["watch"],
+                "feed_url": p.get("feed_url") or "",
+                "changes": changes,
+                "corroborations": reports,
+                "claims": {c["claim"]: c["changes"] for c in claims},
+                "key": key,
+            },
+        },
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _baseline_note(p: Mapping[str, Any]) -> str:
     """Says so when nothing was on record yet when the article was published."""
     as_of, published = p["previous"].get("as_of"), p.get("published")
@@ -321,6 +380,148 @@ def _feed_health(kind: str, key: str, p: Mapping[str, Any], channel: str | None)
             },
         },
     )
+
+
+def _digest(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
+    """A watch's digest (`monitor.digest`): a section per claim with news, then the feeds.
+
+    Sections are added while the message stays within Slack's limits; the claims left
+    out are counted, and `monitor digest WATCH --json` has them all.
+    """
+    title = p.get("watch_title") or p["watch"]
+    claims, feeds = p["claims"], p["feeds"]
+    changes = sum(len(c["changes"]) for c in claims)
+    corroborations = sum(c["corroborations"] for c in claims)
+    decisions = sum(len(c["decisions"]) for c in claims)
+    (since, since_plain), (until, until_plain) = _when(p["since"]), _when(p["until"])
+    counts = (
+        f"{_count(changes, 'change')}, {_count(corroborations, 'corroboration')}, "
+        f"{_count(decisions, 'decision')}; {_count(len(feeds['failing']), 'feed')} failing"
+    )
+    heading = f"Daily digest: {title}, {p['date']}" if p.get("scheduled") else f"Digest: {title}"
+    blocks: list[dict[str, Any]] = [
+        _header(heading),
+        _section(f"From {since} to {until}: {_escape(counts)}."),
+    ]
+    sections = [_section(_digest_claim(c)) for c in claims]
+    if any(feeds.values()):
+        sections.append(_section(_digest_feeds(feeds)))
+    size = sum(len(json.dumps(b, ensure_ascii=False)) for b in blocks)
+    shown = 0
+    for block in sections:
+        size += len(json.dumps(block, ensure_ascii=False))
+        if size > DIGEST_CHARS or len(blocks) >= BLOCK_LIMIT - 3:
+            break
+        blocks.append(block)
+        shown += 1
+    if shown < len(sections):
+        more = len(sections) - shown
+        blocks.append(
+            _context(
+                f"and {more} more section{'s' if more != 1 else ''}: `monitor digest "
+                f"{_escape(p['watch'])} --json`"
+            )
+        )
+    if p.get("quiet"):
+        blocks.append(_context(_escape("No news: " + ", ".join(p["quiet"]))))
+    blocks.append(_context(f"Watch: {_escape(title)}"))
+    return Message(
+        channel=channel,
+        text=_escape(f"{heading}: from {since_plain} to {until_plain}: {counts}."),
+        blocks=blocks,
+        metadata={
+            "event_type": EVENT_TYPES["digest"],
+            "event_payload": {
+                "watch": p["watch"],
+                "date": p["date"],
+                "since": p["since"],
+                "until": p["until"],
+                "scheduled": bool(p.get("scheduled")),
+                "changes": changes,
+                "corroborations": corroborations,
+                "decisions": decisions,
+                "claims": [c["claim"] for c in claims],
+                "failing_feeds": len(feeds["failing"]),
+                "key": key,
+            },
+        },
+    )
+
+
+def _digest_claim(c: Mapping[str, Any]) -> str:
+    """One claim's part of a digest: its changes, corroborations and decisions, in mrkdwn."""
+    lines = [f"*{_escape(c['claim_title'])}*"]
+    lines += _listed(
+        [
+            f"• *{_escape(x['was'])} → {_escape(x['now'])}*: "
+            f"{_article_line({**x, 'article_title': x['publisher'] or x['article_title']})}, "
+            f"{_when(x.get('published'))[0]}"
+            + (f" ({_escape(x['decision'])})" if x.get("decision") else "")
+            for x in c["changes"]
+        ],
+        "change",
+        SECTION_LIMIT // 2,
+    )
+    if c["corroborations"]:
+        outlets = ", ".join(c["outlets"])
+        by = f"Corroborated {_count(c['corroborations'], 'time')}, by {outlets}"
+        lines.append(_escape(_clip(by, SECTION_LIMIT // 6)))
+    lines += _listed(
+        [
+            f"• {_escape(d['by'])} {_escape(d['action'])}"
+            + (f" {_escape(d['value'])}" if d.get("value") else "")
+            + f" via {_escape(d['via'])}, {_when(d['at'])[0]}"
+            for d in c["decisions"]
+        ],
+        "decision",
+        SECTION_LIMIT // 4,
+    )
+    return "\n".join(lines)
+
+
+def _digest_feeds(feeds: Mapping[str, Any]) -> str:
+    """The feeds' health in a digest: degraded and recovered in the period, failing now."""
+    lines = ["*Feeds*"]
+    lines += _listed(
+        [
+            f"• Degraded: {_escape(e['feed_url'])} ({_escape(_clip(e['reason'], _REASON))}), "
+            f"{_when(e['at'])[0]}"
+            for e in feeds["degraded"]
+        ],
+        "degraded feed",
+        SECTION_LIMIT // 3,
+    )
+    lines += _listed(
+        [f"• Recovered: {_escape(e['feed_url'])}, {_when(e['at'])[0]}" for e in feeds["recovered"]],
+        "recovered feed",
+        SECTION_LIMIT // 4,
+    )
+    lines += _listed(
+        [
+            f"• Failing now: {_escape(f['feed_url'])}, {_count(f['failures'], 'failed poll')} "
+            f"in a row" + (f": {_escape(_clip(f['error'], _REASON))}" if f["error"] else "")
+            for f in feeds["failing"]
+        ],
+        "failing feed",
+        SECTION_LIMIT // 3,
+    )
+    return "\n".join(lines)
+
+
+def _listed(lines: list[str], noun: str, budget: int) -> list[str]:
+    """Whole lines, at most `DIGEST_LISTED` and `budget` characters in all; the rest counted.
+
+    Lines are never cut: a cut could fall inside a link.
+    """
+    shown: list[str] = []
+    size = 0
+    for line in lines[:DIGEST_LISTED]:
+        size += len(line) + 1
+        if size > budget:
+            break
+        shown.append(line)
+    more = len(lines) - len(shown)
+    return shown + ([f"and {_count(more, f'more {noun}')}"] if more else [])
 
 
 def _figure_metadata(kind: str, key: str, p: Mapping[str, Any]) -> dict[str, Any]:

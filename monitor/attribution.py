@@ -1051,6 +1051,16 @@ def _compile(watch: Watch) -> _Terms:
     return _compile_terms(aliases, tuple(sorted(places.items())), topics)
 
 
+def mentions(watch: Watch, text: str) -> bool:
+    """Whether `text` names one of the watch's entities or keywords, matched as a figure's
+    words are (above). A watch with neither matches everything: it has nothing to ask."""
+    aliases = tuple((entity, tuple(names)) for entity, names in watch.entities.items())
+    if not aliases and not watch.keywords:
+        return True
+    terms = _compile_terms(aliases, (), frozenset(watch.keywords))
+    return terms.pattern.search(text) is not None
+
+
 def _term_pattern(term: str) -> str:
     """The regex of one alias or topic word after its start (see `_compile_terms`).
 

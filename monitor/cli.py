@@ -23,6 +23,7 @@ from monitor.safetext import clip, escape_in_json, printable
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from monitor.backfill import Asked
     from monitor.settings import Settings
 
 app = typer.Typer(
@@ -185,6 +186,85 @@ def rules_check(
             f"ok  {rules.files[watch.watch]}: {watch.watch}: {len(watch.entities)} entities, "
             f"{len(watch.feeds)} feeds, {len(watch.claims)} claims",
         )
+        # The searches `google_news: auto` built, so a person sees what will be polled.
+        for index, feed in enumerate(watch.feeds):
+            if not feed.is_auto:
+                continue
+            for query, url in zip(
+                feed.queries(watch), feed.urls(watch, rules.google_news_url), strict=True
+            ):
+                _say(out, f"    feeds[{index}] auto, {feed.lang}: {query}\n      {url}")
+
+
+@rules_app.command("draft")
+def rules_draft(
+    source: Annotated[
+        str, typer.Argument(help="An article: a text or HTML file, an http(s) URL, or - for stdin.")
+    ],
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="The article's date, YYYY-MM-DD (default: the page's, else today)."
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="ko or en (default: both are read).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the watch here, not to stdout.")
+    ] = None,
+) -> None:
+    """Draft a watch from one article: its money claims, their holders, words and searches.
+
+    The draft passes `monitor rules check` as written; read its `# check` lines first.
+    """
+    from monitor.draft import draft, to_yaml
+    from monitor.rules import load_watch
+
+    if lang not in (None, "ko", "en"):
+        _say(err, f'error: --lang "{lang}" is not ko or en')
+        raise typer.Exit(2)
+    with _friendly_errors():
+        text, title, published = _article_source(source)
+    when = _parse_date(on) if on else published or date.today()
+    drafted = draft(text, published=when, title=title, lang=lang)
+    written = to_yaml(drafted, source=source if source != "-" else "standard input")
+    if output is None:
+        sys.stdout.write(written)
+    else:
+        output.write_text(written, encoding="utf-8")
+        with _friendly_errors():
+            load_watch(output)  # what `rules check` will say
+        _say(
+            err,
+            f"wrote {output}: {len(drafted.claims)} claims, {len(drafted.entities)} entities, "
+            f"{len(drafted.searches)} searches; {len(drafted.noted)} figures noted, not claims",
+        )
+
+
+def _article_source(source: str) -> tuple[str, str | None, date | None]:
+    """The text, headline and date of `source`: a URL (fetched with the daemon's fetcher
+    and its limits), an HTML file, a text file, or standard input."""
+    from monitor.draft import read_page
+    from monitor.errors import ConfigError
+
+    if source.startswith(("http://", "https://")):
+        from monitor.fetch import Fetcher
+        from monitor.settings import Settings
+
+        with Fetcher.from_settings(Settings()) as fetcher:
+            page = fetcher.get(source)
+        read = read_page(page.body, page.url)
+        return read.text, read.title, read.published
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    decoded = raw.decode("utf-8", errors="replace")
+    if decoded.lstrip()[:1] == "<":
+        read = read_page(raw)
+        return read.text, read.title, read.published
+    return decoded, None, None
 
 
 @rules_app.command("schema")
@@ -306,11 +386,11 @@ def _read_lines(file: Path | None) -> list[str]:
     return [line.removesuffix("\r") for line in lines]
 
 
-def _parse_date(text: str) -> date:
+def _parse_date(text: str, option: str = "--date") -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        _say(err, f'error: --date "{text}" is not a date; write it as YYYY-MM-DD')
+        _say(err, f'error: {option} "{text}" is not a date; write it as YYYY-MM-DD')
         raise typer.Exit(2) from None
 
 
@@ -322,15 +402,18 @@ def _span(low: float | None, high: float | None) -> str:
 
 @app.command()
 def claims(as_json: JsonOption = False) -> None:
-    """Every claim: its stored value, the known values, the latest report and how many sources.
+    """Every claim: its value on record, the known values, the latest report, the sources.
 
-    Known values are the stated value, the rules' `also` values and every alerted value:
-    what a report is compared with (`--json` gives each as numbers).
+    The value on record is the rules' stated value, or a report a person accepted since
+    (`monitor alerts accept`). Known values are the stated value, the rules' `also`
+    values and every alerted value not dismissed: what a report is compared with
+    (`--json` gives each as numbers).
     """
     from sqlalchemy import func
     from sqlmodel import select
 
     from monitor import store
+    from monitor.decisions import NOT_KNOWN, OnRecord, accepted_values, decisions_of, on_record
     from monitor.diff import KnownValue, known_values
     from monitor.rules import load_rules
     from monitor.settings import Settings
@@ -347,7 +430,9 @@ def claims(as_json: JsonOption = False) -> None:
             latest = s.exec(
                 select(ObservationRow, ArticleRow)
                 .join(ArticleRow)
-                .where(*where, ObservationRow.role == "value")
+                .where(
+                    *where, ObservationRow.role == "value", ObservationRow.outcome != "dismissed"
+                )
                 .order_by(ArticleRow.published.desc())  # type: ignore[attr-defined]
             ).first()
             sources = s.exec(
@@ -365,8 +450,21 @@ def claims(as_json: JsonOption = False) -> None:
             was_alerted = [
                 KnownValue(a.low, a.high, a.currency, a.as_of, _reported_text(a.payload), a.key)
                 for a in alerted
-                if a.low is not None and a.high is not None and a.currency and a.as_of
+                if a.low is not None
+                and a.high is not None
+                and a.currency
+                and a.as_of
+                and a.decision not in NOT_KNOWN
             ]
+            record = on_record(
+                OnRecord(claim.value, claim.low, claim.high, claim.currency, claim.as_of),
+                accepted_values(s, claim.watch, claim.id),
+            )
+            decided = decisions_of(s, [a.id for a in alerted if a.id is not None])
+            decisions = sorted(
+                (_decision_json(d) for ds in decided.values() for d in ds if d.action != "retry"),
+                key=lambda d: d["at"],
+            )
             rule = rules.get((claim.watch, claim.id))
             known = (
                 known_values(rule, was_alerted)
@@ -383,6 +481,18 @@ def claims(as_json: JsonOption = False) -> None:
                     "title": claim.title,
                     "stored": claim.value,
                     "as_of": claim.as_of.isoformat(),
+                    "on_record": {
+                        "text": record.text,
+                        "low": record.low,
+                        "high": record.high,
+                        "currency": record.currency,
+                        "as_of": record.as_of.isoformat(),
+                        "source": "rules" if record.by is None else "accepted",
+                        "by": record.by,
+                        "via": record.via,
+                        "at": record.at.isoformat() if record.at else None,
+                    },
+                    "decisions": decisions,
                     "known": [kv.text for kv in known],
                     "known_values": [
                         {
@@ -405,11 +515,11 @@ def claims(as_json: JsonOption = False) -> None:
         _print_json(rows)
         return
     table = _table(
-        ("claim", "stored", "known values", "latest report", "sources"),
+        ("claim", "on record", "known values", "latest report", "sources"),
         (
             (
                 f"{r['watch']}/{r['claim']}\n{r['title']}",
-                r["stored"],
+                _on_record_text(r["on_record"]),
                 "\n".join(r["known"]),
                 f"{r['latest']} ({r['latest_publisher']}, {r['latest_published'][:10]})"
                 if r["latest"]
@@ -420,6 +530,27 @@ def claims(as_json: JsonOption = False) -> None:
         ),
     )
     out.print(table)
+    for r in rows:
+        _print_decisions(f"{r['watch']}/{r['claim']}", r["decisions"])
+
+
+def _on_record_text(held: dict[str, Any]) -> str:
+    """A claim's value on record, and who accepted it when a person did."""
+    if held["by"]:
+        return f"{held['text']}\naccepted by {held['by']}, {held['at'][:10]}"
+    return str(held["text"])
+
+
+def _print_decisions(about: str, decisions: list[dict[str, Any]]) -> None:
+    """Every decision on a claim's alerts, a line each: who, what, when, from where."""
+    from monitor.decisions import DECIDED
+
+    for d in decisions:
+        _say(
+            out,
+            f"{about}: {d['value'] or 'a report'} {DECIDED.get(d['action'], d['action'])} "
+            f"by {d['by']} ({d['via']}), {d['at'][:16].replace('T', ' ')} UTC",
+        )
 
 
 def _reported_text(payload: str) -> str:
@@ -510,6 +641,7 @@ def history(
     from sqlmodel import select
 
     from monitor import store
+    from monitor.decisions import decisions_of
     from monitor.settings import Settings
     from monitor.store import ArticleRow, ObservationRow
 
@@ -534,6 +666,11 @@ def history(
             for o, a in s.exec(query.order_by(ArticleRow.published, ObservationRow.id)).all()  # type: ignore[arg-type]
             if o.claim == claim_id or claim_id in (o.candidates or "").split(",")
         ]
+        alert_ids = sorted({o.alert_id for o, _ in found if o.alert_id is not None})
+        decided = {
+            alert: [_decision_json(d) for d in ds if d.action != "retry"]
+            for alert, ds in decisions_of(s, alert_ids).items()
+        }
     rows: list[dict[str, Any]] = [
         {
             "published": a.published.isoformat(),
@@ -555,6 +692,7 @@ def history(
             "publisher": a.publisher,
             "title": a.title,
             "url": a.url,
+            "decisions": decided.get(o.alert_id or 0, []),
         }
         for o, a in found
     ]
@@ -567,8 +705,15 @@ def history(
 
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["published"])
         writer.writeheader()
+        # Lists (candidates, decisions) as JSON, which a script can read back.
         writer.writerows(
-            {k: printable(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows
+            {
+                k: printable(json.dumps(v) if isinstance(v, list) else v)
+                if isinstance(v, (str, list))
+                else v
+                for k, v in r.items()
+            }
+            for r in rows
         )
     elif rows:
         table = _table(
@@ -579,6 +724,8 @@ def history(
             ),
         )
         out.print(table)
+        seen = {json.dumps(d, sort_keys=True): d for r in rows for d in r["decisions"]}
+        _print_decisions(claim, sorted(seen.values(), key=lambda d: d["at"]))
 
 
 @app.command()
@@ -659,53 +806,214 @@ def explain(
 
 
 @app.command()
-def alerts(as_json: JsonOption = False) -> None:
-    """The outbox: every alert, pending, sent or failed, with the reason for each failure."""
+def backfill(
+    watch: Annotated[str, typer.Argument(help="The watch's slug, as its rules file names it.")],
+    since: Annotated[str, typer.Option("--since", help="The first day to fill, YYYY-MM-DD.")],
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="The first day left out, YYYY-MM-DD (default: tomorrow)."),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", help="Post nothing: the changes found become known values, silently."
+        ),
+    ] = False,
+    pause: Annotated[
+        float,
+        typer.Option("--pause", min=0.0, help="Seconds between two requests to Google News."),
+    ] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Fill a watch's history from Google News searches restricted to [--since, --until).
+
+    Asks each of the watch's google_news searches (or those `auto` builds) day range by day
+    range, splitting a range that returns Google's 100-item maximum. Articles are stored by
+    publication date and decided as a feed's backlog is: no alert per change, and at the
+    end one catch-up message per claim, queued for the daemon to post (none with --quiet).
+    Running it again over the same days adds nothing and posts nothing.
+    """
+    from monitor.backfill import backfill as fill
+    from monitor.fetch import Fetcher
+    from monitor.observe import sync_claims
+    from monitor.rules import load_rules
+    from monitor.settings import Settings
+
+    settings = Settings()
+    first = _parse_date(since, "--since")
+    end = _parse_date(until, "--until") if until else datetime.now(UTC).date() + timedelta(days=1)
+    with _friendly_errors():
+        rules = load_rules(settings.rules, google_news_url=settings.google_news_url)
+    if watch not in {w.watch for w in rules.watches}:
+        known = ", ".join(w.watch for w in rules.watches)
+        _say(err, f"error: no watch {watch!r} in {settings.rules} (watches: {known})")
+        raise typer.Exit(2)
+    engine = _engine(settings)
+    bar = out.is_terminal and not as_json
+
+    def plain(asked: Asked) -> None:
+        split = ", split in two" if asked.split else ""
+        _say(err, f"{asked.start} to {asked.end}: {asked.items} items{split}  {asked.url}")
+
+    with _friendly_errors(), Fetcher.from_settings(settings) as fetcher, _Bar(bar) as progress:
+        sync_claims(engine, rules)
+        done = fill(
+            engine,
+            fetcher,
+            rules.watch(watch),
+            first,
+            end,
+            google_news_url=settings.google_news_url,
+            channel=settings.slack_channel,
+            quiet=quiet,
+            pause=pause,
+            full_text_budget=settings.full_text_budget,
+            progress=progress.advance if bar else plain,
+        )
+    summary = {
+        "watch": watch,
+        "since": first.isoformat(),
+        "until": end.isoformat(),
+        "searches": done.searches,
+        "windows": done.windows,
+        "split": done.split,
+        "capped": [{"search": url, "day": day.isoformat()} for url, day in done.capped],
+        "items": done.items,
+        "in_range": done.in_range,
+        "articles_stored": done.stored.articles,
+        "figures_tied": done.stored.figures,
+        "changes": done.changes,
+        "catch_up_messages": done.messages,
+        "error": done.error,
+    }
+    if as_json:
+        _print_json(summary)
+    else:
+        _print_backfill(summary, quiet)
+    if done.error:
+        raise typer.Exit(1)
+
+
+class _Bar:
+    """A progress bar of the windows asked, on a terminal; does nothing when `shown` is false."""
+
+    def __init__(self, shown: bool) -> None:
+        from rich.progress import Progress
+
+        self._progress = Progress(console=out, transient=True) if shown else None
+        self._task = self._progress.add_task("Google News", total=None) if self._progress else None
+
+    def advance(self, asked: Asked) -> None:
+        if self._progress is not None and self._task is not None:
+            done = self._progress.tasks[0].completed + 1
+            self._progress.update(
+                self._task,
+                completed=done,
+                total=done + asked.left,
+                description=f"{asked.start} to {asked.end}",
+            )
+
+    def __enter__(self) -> _Bar:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _print_backfill(summary: dict[str, Any], quiet: bool) -> None:
+    changes = ", ".join(f"{claim} {n}" for claim, n in summary["changes"].items()) or "none"
+    if quiet:
+        posted = "nothing queued to post (--quiet)"
+    else:
+        posted = (
+            f"{summary['catch_up_messages']} catch-up messages queued; the daemon posts them "
+            "(or `monitor run --once`)"
+        )
+    lines = [
+        f"{summary['watch']}: {summary['since']} to {summary['until']} (the last day left out), "
+        f"{len(summary['searches'])} searches",
+        f"  windows asked: {summary['windows']}, {summary['split']} split in two",
+        f"  items: {summary['items']} returned, {summary['in_range']} distinct articles in range, "
+        f"{summary['articles_stored']} new articles stored",
+        f"  figures tied to a claim: {summary['figures_tied']}",
+        f"  changes recorded: {changes}",
+        f"  {posted}",
+    ]
+    for capped in summary["capped"]:
+        lines.append(
+            f"  warning: {capped['day']} still returned 100 items, Google's maximum, in one day; "
+            f"some of that day may be missing: {capped['search']}"
+        )
+    _say(out, "\n".join(lines))
+    if summary["error"]:
+        _say(
+            err,
+            f"stopped early: {summary['error']}. What was fetched before is stored; run the "
+            "same command again later to fill the rest.",
+        )
+
+
+alerts_app = typer.Typer(
+    help="The outbox, and what to do about an alert: accept, dismiss or retry it.",
+    invoke_without_command=True,
+)
+app.add_typer(alerts_app, name="alerts")
+AlertArgument = Annotated[
+    str, typer.Argument(help="An alert's id or key, as `monitor alerts` lists them.")
+]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who decides (default: your user name at this host)."),
+]
+
+
+@alerts_app.callback()
+def alerts(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """The outbox: every alert with its outlet, old and new value, link, status and decision."""
+    if ctx.invoked_subcommand is not None:
+        return
     from sqlmodel import select
 
     from monitor import store
+    from monitor.decisions import decisions_of
     from monitor.settings import Settings
     from monitor.store import AlertRow
 
     engine = _engine(Settings())
     with store.session(engine) as s:
         found = s.exec(select(AlertRow).order_by(AlertRow.id)).all()  # type: ignore[arg-type]
-    rows: list[dict[str, Any]] = [
-        {
-            "id": a.id,
-            "kind": a.kind,
-            "watch": a.watch,
-            "claim": a.claim,
-            "reported": _outbox_reported(json.loads(a.payload)),
-            "status": a.status,
-            "attempts": a.attempts,
-            "error": a.last_error,
-            "ts": a.ts,
-            "corroborations": a.corroborations,
-            "created_at": a.created_at.isoformat(),
-            "key": a.key,
-        }
-        for a in found
-    ]
+        decided = decisions_of(s, [a.id for a in found if a.id is not None])
+    rows: list[dict[str, Any]] = []
+    for a in found:
+        p = json.loads(a.payload)
+        rows.append(
+            {
+                "id": a.id,
+                "kind": a.kind,
+                "watch": a.watch,
+                "claim": a.claim,
+                "publisher": p.get("publisher"),
+                "was": (p.get("previous") or {}).get("text") if a.kind == "change" else None,
+                "reported": _outbox_reported(p),
+                "url": p.get("article_url"),
+                "status": a.status,
+                "decision": a.decision,
+                "decisions": [_decision_json(d) for d in decided.get(a.id or 0, [])],
+                "attempts": a.attempts,
+                "error": a.last_error,
+                "ts": a.ts,
+                "corroborations": a.corroborations,
+                "created_at": a.created_at.isoformat(),
+                "key": a.key,
+            }
+        )
     if as_json:
         _print_json(rows)
         return
-    table = _table(
-        ("id", "kind", "claim", "reported", "status", "tries", "corroborated", "error"),
-        (
-            (
-                r["id"],
-                r["kind"],
-                r["claim"] or "-",
-                r["reported"] or "-",
-                r["status"],
-                r["attempts"],
-                r["corroborations"],
-                r["error"] or "",
-            )
-            for r in rows
-        ),
-    )
+    table = _table(("id", "claim", "report", "status", "decision"), map(_alert_row, rows))
     out.print(table)
     shown = {r["status"] for r in rows}
     for status, meaning in _STATUS_MEANINGS.items():
@@ -713,21 +1021,201 @@ def alerts(as_json: JsonOption = False) -> None:
             out.print(f"{status}: {meaning}")
 
 
+def _alert_row(r: dict[str, Any]) -> tuple[str, ...]:
+    """One alert as `monitor alerts` shows it: what it reports, its status, its decision."""
+    report = r["reported"] or "-"
+    if r["was"]:
+        report = f"{r['was']} → {report}"
+    if r["publisher"]:
+        report += f"\n{r['publisher']}"
+    if r["url"]:
+        report += f"\n{r['url']}"
+    status = r["status"] + (f" ({r['attempts']} tries)" if r["attempts"] > 1 else "")
+    if r["error"]:
+        status += f"\n{r['error']}"
+    last = r["decisions"][-1] if r["decisions"] else None
+    decision = f"{last['action']}\n{last['by']}\n{last['at'][:16]}" if last else "-"
+    kind = f"{r['claim'] or r['watch']}\n{r['kind'].replace('_', ' ')}"
+    return (str(r["id"]), kind, report, status, decision)
+
+
 _STATUS_MEANINGS = {
-    "pending": "waiting to be sent; sent at the next delivery",
-    "sending": "taken by a worker to send; if it crashed, looked up in Slack and settled",
+    "pending": "waiting to be sent; sent at the daemon's next delivery",
+    "sending": (
+        "taken by a worker to send; if that worker died, the message is looked up in "
+        "Slack and settled, never posted twice"
+    ),
     "sent": "delivered",
-    "failed": "refused for good by Slack (see the error); will not be retried",
+    "failed": (
+        "refused for good by Slack (see the error); fix the cause, then "
+        "`monitor alerts retry ID` (or `--failed` for all)"
+    ),
     "caught_up": "a change from a feed's first poll, posted inside its claim's catch-up message",
+    "recorded": "recorded by `monitor backfill --quiet`: a known value, never posted",
+    "dismissed": "dismissed by a person before it was sent; it will not be sent",
+    "summarized": "found by a poll beyond MONITOR_MAX_ALERTS_PER_POLL: recorded and known, "
+    "counted in that poll's summary message, never posted on its own",
 }
 
 
+def _decide(ref: str, action: str, by: str | None) -> None:
+    from monitor.decisions import decide, local_user
+    from monitor.settings import Settings
+
+    engine = _engine(Settings())
+    with _friendly_errors():
+        done = decide(engine, ref, action, by=by or local_user(), via="cli")  # type: ignore[arg-type]
+    _say(out, done.said if done.fresh else f"nothing to do: {done.said}")
+
+
+@alerts_app.command("accept")
+def alerts_accept(alert: AlertArgument, by: ByOption = None) -> None:
+    """Make a change's reported value the claim's value on record."""
+    _decide(alert, "accept", by)
+
+
+@alerts_app.command("dismiss")
+def alerts_dismiss(alert: AlertArgument, by: ByOption = None) -> None:
+    """Not a change: the value stops being known, and its later reports never alert."""
+    _decide(alert, "dismiss", by)
+
+
+@alerts_app.command("retry")
+def alerts_retry(
+    alert: Annotated[
+        str | None, typer.Argument(help="A failed alert's id or key.", show_default=False)
+    ] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Every failed alert.")] = False,
+    by: ByOption = None,
+) -> None:
+    """Send a failed alert again (after fixing its cause, such as a misnamed channel)."""
+    from monitor.decisions import local_user, retry_failed
+    from monitor.settings import Settings
+
+    if (alert is None) == (not failed):
+        _say(err, "give one alert, or --failed for every failed alert")
+        raise typer.Exit(2)
+    if alert is not None:
+        _decide(alert, "retry", by)
+        return
+    engine = _engine(Settings())
+    with _friendly_errors():
+        done = retry_failed(engine, by=by or local_user(), via="cli")
+    for d in done:
+        _say(out, d.said)
+    if not done:
+        _say(out, "no failed alerts")
+
+
+def _decision_json(d: Any) -> dict[str, Any]:
+    """A decision as `alerts`, `claims` and `history` print it."""
+    return {"action": d.action, "by": d.by, "via": d.via, "at": d.at.isoformat(), "value": d.text}
+
+
 def _outbox_reported(payload: dict[str, Any]) -> str | None:
-    """What an outbox row reports: its figure, or a catch-up's number of changes."""
+    """What an outbox row reports: its figure, or a catch-up's or summary's number of changes."""
+    if "more_changes" in payload:
+        return f"{payload['more_changes']} more changes"
     if "changes" in payload:
         n = len(payload["changes"])
         return f"{n} change{'' if n == 1 else 's'}"
     return (payload.get("reported") or {}).get("text")
+
+
+@app.command()
+def replay(
+    watch: Annotated[
+        str | None, typer.Argument(help="A watch slug (default: every watch).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only articles published since, YYYY-MM-DD.")
+    ] = None,
+    apply: Annotated[
+        bool,
+        typer.Option("--apply", help="Write the replayed observations and known values."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Re-read stored articles under the current rules and print what would change.
+
+    Per claim: observations gained, lost or decided otherwise, and the alerts that would or
+    would not have been raised. `--apply` writes them; nothing is ever posted.
+    """
+    from monitor import replay as replaying
+    from monitor.rules import load_rules
+    from monitor.settings import Settings
+
+    settings = Settings()
+    engine = _engine(settings)
+    with _friendly_errors():
+        rules = load_rules(settings.rules)
+    watches = [w for w in rules.watches if watch in (None, w.watch)]
+    if not watches:
+        _say(err, f'no watch "{watch}" in {settings.rules}')
+        raise typer.Exit(2)
+    start = (
+        datetime.combine(_parse_date(since, "--since"), datetime.min.time(), UTC) if since else None
+    )
+    report = []
+    for w in watches:
+        done = replaying.replay(engine, rules, w, since=start)
+        written = replaying.apply(engine, done) if apply and not done.unchanged else 0
+        report.append((done, written))
+    if as_json:
+        _print_json(
+            [
+                {
+                    "watch": done.watch,
+                    "articles": done.articles,
+                    "applied": apply,
+                    "observations_written": written,
+                    "claims": {
+                        claim: {
+                            "gained": [_seen_json(s) for s in c.gained],
+                            "lost": [_seen_json(s) for s in c.lost],
+                            "changed": [
+                                {"before": _seen_json(b), "now": _seen_json(n)}
+                                for b, n in c.changed
+                            ],
+                            "would_alert": c.would_alert,
+                            "would_not_alert": c.would_not,
+                        }
+                        for claim, c in done.claims.items()
+                    },
+                }
+                for done, written in report
+            ]
+        )
+        return
+    for done, written in report:
+        head = f"{done.watch}: {done.articles} stored articles replayed under the current rules"
+        _say(out, head)
+        if done.unchanged:
+            _say(out, "  nothing would change")
+        for claim, c in done.claims.items():
+            _say(out, f"  {claim}")
+            lines = [
+                *(f"+ {_seen(s)}" for s in c.gained),
+                *(f"- {_seen(s)}" for s in c.lost),
+                *(f"~ {_seen(b)} -> {n.outcome} {n.claim or n.candidates}" for b, n in c.changed),
+                *(f"would alert: {k}" for k in c.would_alert),
+                *(f"would not have alerted: {k}" for k in c.would_not),
+            ]
+            for line in lines:
+                _say(out, f"    {line}")
+        if apply:
+            _say(out, f"  applied: {written} observations written; nothing posted")
+    if not apply and any(not done.unchanged for done, _ in report):
+        _say(out, "run again with --apply to write this")
+
+
+def _seen_json(seen: Any) -> dict[str, Any]:
+    """A replayed observation as JSON."""
+    return {k: getattr(seen, k) for k in seen.__slots__}
+
+
+def _seen(s: Any) -> str:
+    return f"{s.figure} ({s.outcome}) {s.publisher}, {s.published[:10]}: {s.url}"
 
 
 @app.command()
@@ -740,3 +1228,53 @@ def demo() -> None:
 
     with _friendly_errors():
         raise typer.Exit(run_demo(out))
+
+
+@app.command()
+def digest(
+    watch: Annotated[str, typer.Argument(help="A watch slug (see `monitor rules check`).")],
+    post: Annotated[
+        bool, typer.Option("--post", help="Queue it for Slack, to go out at the next delivery.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """A watch's digest from its last daily digest (or the last 24 hours) until now.
+
+    Per claim: its changes, corroborations and decisions; then the feeds that degraded,
+    recovered or are failing. The daily digests of a watch with `digest:` in its rules
+    are posted by `monitor run`; this one does not move their periods.
+    """
+    from monitor.alerts import render
+    from monitor.digest import post as queue_digest
+    from monitor.digest import preview
+    from monitor.notify.console import ConsoleNotifier
+    from monitor.rules import load_rules
+    from monitor.settings import Settings
+
+    settings = Settings()
+    with _friendly_errors():
+        rules = load_rules(settings.rules)
+    found = [w for w in rules.watches if w.watch == watch]
+    if not found:
+        slugs = ", ".join(w.watch for w in rules.watches)
+        _say(
+            err,
+            f'no watch "{watch}" in {settings.rules} (watches: {slugs}); give its `watch:` slug',
+        )
+        raise typer.Exit(1)
+    engine = _engine(settings)
+    payload = preview(engine, found[0], datetime.now(UTC), google_news_url=rules.google_news_url)
+    if as_json:
+        _print_json(payload)
+    else:
+        message = render(kind="digest", key=payload["key"], payload=payload, channel=None)
+        ConsoleNotifier(sys.stdout).send(message)
+    if post:
+        if queue_digest(engine, payload, found[0], settings.slack_channel):
+            _say(
+                err,
+                f"queued as {payload['key']}: it goes out at the next delivery of `monitor run` "
+                "(or `monitor run --once`)",
+            )
+        else:
+            _say(err, f"{payload['key']} was queued already")

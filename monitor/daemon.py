@@ -10,11 +10,12 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TextIO
 
-from monitor import store
-from monitor.delivery import deliver_pending
+from monitor import socket_mode, store
+from monitor.delivery import deliver_pending, worker_id
+from monitor.digest import queue_due
 from monitor.errors import RulesErrors
 from monitor.fetch import Fetcher
 from monitor.health import serve
@@ -48,7 +49,7 @@ def deliver_job() -> None:
 
 def initialize(settings: Settings) -> Rules:
     """`monitor init`: schema, claims and, for replicas, the shared schedules; one at a time."""
-    rules = load_rules(settings.rules)
+    rules = load_rules(settings.rules, google_news_url=settings.google_news_url)
     locks = ReplicaLocks(settings.database_url if settings.shared else None)
     with locks.setup():
         engine = store.open_store(settings.database_url)
@@ -85,7 +86,9 @@ class Daemon:
     def __init__(self, settings: Settings, *, out: TextIO = sys.stdout) -> None:
         self.settings = settings
         self.identity = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
-        rules = load_rules(settings.rules)
+        # What its alert claims name: a restart on this host sees that this pid is gone.
+        self.worker = worker_id(self.identity)
+        rules = load_rules(settings.rules, google_news_url=settings.google_news_url)
         self.locks = ReplicaLocks(settings.database_url if settings.shared else None)
         self.notifier = make_notifier(
             bot_token=settings.slack_bot_token,
@@ -96,12 +99,7 @@ class Daemon:
             out=out,
         )
         self.notifier.check()
-        self.fetcher = Fetcher(
-            connect_timeout=settings.connect_timeout,
-            timeout=settings.fetch_timeout,
-            max_bytes=settings.max_body_bytes,
-            per_host=settings.per_host,
-        )
+        self.fetcher = Fetcher.from_settings(settings)
         self.metrics = Metrics()
         # Kept across rules reloads, which replace the context: a poll still running on the
         # old context records into the same ones.
@@ -111,6 +109,7 @@ class Daemon:
             self.engine = store.open_store(settings.database_url)
             self.locks.claim_identity(self.identity)
             self.ctx = self._context(rules)
+        self.socket_mode = socket_mode.from_settings(settings, self.engine)
         self._stop = threading.Event()
         self._reload = threading.Event()
 
@@ -122,10 +121,12 @@ class Daemon:
             rules=rules,
             metrics=self.metrics,
             degraded_after=self.settings.degraded_after,
+            full_text_budget=self.settings.full_text_budget,
             default_channel=self.settings.slack_channel,
             states=self.states,
             quiet=self.quiet,
             shared=self.settings.shared,
+            max_alerts_per_poll=self.settings.max_alerts_per_poll,
         )
         sync_claims(self.engine, ctx.rules)
         return ctx
@@ -149,17 +150,26 @@ class Daemon:
         """One delivery pass, unless one is running here or on another replica.
 
         Alerts are claimed atomically, so two passes would not send one twice; one pass at
-        a time keeps its pacing of posts per channel.
+        a time keeps its pacing of posts per channel. Digests that are due are queued first.
         """
+        self.queue_digests(store.utcnow())
         with self.locks.exclusive("delivery") as free:
             if free:
                 self._deliver(budget)
+
+    def queue_digests(self, now: datetime) -> list[str]:
+        """Queue the watches' daily digests due at `now`; a failure waits for the next pass."""
+        try:
+            return queue_due(self.engine, self.ctx.rules, now, self.settings.slack_channel)
+        except Exception:
+            log.exception("digests not queued; trying again at the next delivery")
+            return []
 
     def _deliver(self, budget: float) -> None:
         report = deliver_pending(
             self.engine,
             self.notifier,
-            worker=self.identity,
+            worker=self.worker,
             budget=budget,
             min_interval=self.notifier.min_interval,
         )
@@ -180,7 +190,7 @@ class Daemon:
     def reload(self) -> bool:
         """Load the rules again; on any error keep the running ones and say why."""
         try:
-            rules = load_rules(self.settings.rules)
+            rules = load_rules(self.settings.rules, google_news_url=self.settings.google_news_url)
         except RulesErrors as exc:
             log.error("rules not reloaded; keeping the running rules:\n%s", exc)
             return False
@@ -220,6 +230,8 @@ class Daemon:
             self.metrics,
             Interactions(self.engine, secret) if secret else None,
         )
+        if self.socket_mode:
+            self.socket_mode.start()
         with self.locks.setup():
             scheduler.prepare(self.ctx.rules.intervals())
         scheduler.start()
@@ -250,6 +262,8 @@ class Daemon:
         log.info(
             "stopping: no new polls; waiting for those in flight", extra={"grace_s": STOP_GRACE}
         )
+        if self.socket_mode:  # before the last delivery, which updates the messages decided
+            self.socket_mode.close()
         scheduler.stop()
         self._wait_for_polls(STOP_GRACE)
         self.fetcher.close()  # cancels whatever is still fetching

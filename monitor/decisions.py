@@ -35,6 +35,9 @@ Action = Literal["accept", "dismiss", "retry"]
 ACTIONS: tuple[Action, ...] = ("accept", "dismiss", "retry")
 # The state an alert is left in by each deciding action (retry sets none).
 DECIDED = {"accept": "accepted", "dismiss": "dismissed"}
+# Decisions after which an alert's value is no longer a known value of its claim:
+# dismissed by a person, or withdrawn by `replay --apply` (the rules no longer raise it).
+NOT_KNOWN = ("dismissed", "withdrawn")
 # Outbox statuses whose message is in Slack, or about to be: an update must follow it.
 _IN_SLACK = ("sent", "sending")
 

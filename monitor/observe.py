@@ -10,14 +10,16 @@ Articles are decided oldest first, so the first publisher of a new value gets it
 one published earlier than an alert's article but read later takes the credit over
 while that alert is unsent (`_earlier_report`). On a feed's first poll (`catch_up`) the
 changes are recorded as known values like any other but posted together, one catch-up
-message per claim (`_gather_catch_up`), not one alert each.
+message per claim (`_gather_catch_up`), not one alert each. A poll queues at most
+`max_alerts` messages to be sent one by one; what it finds beyond that is recorded the
+same way (`store.SUMMARIZED`) and counted in one summary message (`_summarize`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,7 +41,15 @@ from monitor.diff import (
 )
 from monitor.figures import Figure, extract
 from monitor.rules import ClaimRule, Rules, Watch
-from monitor.store import CAUGHT_UP, AlertRow, ArticleRow, ClaimRow, ObservationRow
+from monitor.store import (
+    CAUGHT_UP,
+    RECORDED,
+    SUMMARIZED,
+    AlertRow,
+    ArticleRow,
+    ClaimRow,
+    ObservationRow,
+)
 
 SYNDICATION_WINDOW = timedelta(hours=48)
 WRITE_BATCH = 10  # articles stored per transaction
@@ -66,18 +76,34 @@ class Stored:
     figures: int = 0  # figures tied to a claim (or to several, ambiguous)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Recording:
-    """One `store_articles` call: where its alerts go and whether it is a catch-up."""
+    """One `store_articles` call: where its alerts go, whether it is a catch-up or a quiet
+    one (nothing of it is ever posted), and how many rows it queued to be sent one by one
+    against its cap."""
 
     watch: Watch
     channel: str | None
     catch_up: bool
+    cap: int | None = None
+    quiet: bool = False
+    queued: int = 0
+    over: list[tuple[str, str]] = field(default_factory=list)  # (kind, key), summarized
 
-    @property
-    def status(self) -> str:
-        """The outbox status of the rows it makes: sent one by one, or in catch-up messages."""
-        return CAUGHT_UP if self.catch_up else "pending"
+    def status(self, given: str | None = None) -> str:
+        """The outbox status of its next row: `given`, or sent one by one, in catch-up
+        messages, or never (quiet); summarized once `cap` rows are to be sent one by one."""
+        status = given or (RECORDED if self.quiet else CAUGHT_UP if self.catch_up else "pending")
+        if status == "pending" and self.cap is not None and self.queued >= self.cap:
+            return SUMMARIZED
+        return status
+
+    def queue(self, kind: str, key: str, status: str) -> None:
+        """Count a row it made with `status`."""
+        if status == "pending":
+            self.queued += 1
+        elif status == SUMMARIZED:
+            self.over.append((kind, key))
 
     def claim(self, claim_id: str) -> ClaimRule:
         return next(c for c in self.watch.claims if c.id == claim_id)
@@ -90,7 +116,10 @@ def store_articles(
     *,
     channel: str | None,
     catch_up: bool = False,
+    quiet: bool = False,
     reread: Collection[str] = (),
+    max_alerts: int | None = None,
+    feed_url: str | None = None,
 ) -> Stored:
     """Store the articles not yet known, read again those whose text changed, and
     attribute and diff their figures, oldest first.
@@ -98,16 +127,19 @@ def store_articles(
     Reading and attributing figures needs no database, so it happens first; the writes
     then go WRITE_BATCH articles to a transaction. `channel`: where alerts go when the
     watch names none. `catch_up`: a feed's first poll, whose changes go into one
-    catch-up message per claim. `reread`: the URLs of articles the feed carried before
+    catch-up message per claim; `quiet` with it, none: the changes become known values
+    and nothing is posted (`store.RECORDED`). `reread`: the URLs of articles the feed carried before
     whose item changed; any other article already stored is left as it is (another
-    feed may carry the same story with another summary).
+    feed may carry the same story with another summary). `max_alerts`: how many messages
+    to be sent one by one it may queue; the rest are summarized in one message that names
+    `feed_url`.
 
     An edited article (same URL, another title or summary) has its observations
     replaced by those of its new text: history shows what each stored article says
     now, while whatever its earlier text alerted stays in the outbox, with its quote,
     and stays a known value of its claim.
     """
-    rec = _Recording(watch, channel, catch_up)
+    rec = _Recording(watch, channel, catch_up, max_alerts, quiet and catch_up)
     prepared = []
     for article in sorted(articles, key=lambda a: a.published):
         text = "\n".join(p for p in (article.title, article.summary, article.body) if p)
@@ -147,9 +179,12 @@ def store_articles(
                         s, rec, article, article_id, attribution, known, edited=edited_now
                     )
                 attributed += len(found)
-    if catch_up:
+    if catch_up and not quiet:
         with store.session(engine) as s:
             alerts += _gather_catch_up(s, rec)
+    if rec.over:
+        with store.session(engine) as s:
+            alerts += _summarize(s, rec, feed_url)
     return Stored(stored, edited, alerts, attributed)
 
 
@@ -196,7 +231,10 @@ def _lock_known_values(s: Session, watch: Watch) -> _Known:
             p = json.loads(payload)
             published = datetime.fromisoformat(p["published"]) if p.get("published") else None
             value = KnownValue(low, high, currency, as_of, p["reported"]["text"], key, published)
-            (dismissed if decision == "dismissed" else alerted)[claim].append(value)
+            if decision == "dismissed":
+                dismissed[claim].append(value)
+            elif decision is None or decision == "accepted":
+                alerted[claim].append(value)
     return _Known({c.id: known_values(c, alerted[c.id]) for c in watch.claims}, dismissed)
 
 
@@ -291,6 +329,16 @@ _CAUGHT_UP_CHANGES = (
         _ALERTS.c.watch == bindparam("watch"),
         _ALERTS.c.kind == "change",
         _ALERTS.c.status == CAUGHT_UP,
+        _ALERTS.c.parent_id.is_(None),
+    )
+    .order_by(_ALERTS.c.id)
+)
+_SUMMARIZED_CHANGES = (
+    select(_ALERTS.c.id, _ALERTS.c.claim)
+    .where(
+        _ALERTS.c.watch == bindparam("watch"),
+        _ALERTS.c.kind == "change",
+        _ALERTS.c.status == SUMMARIZED,
         _ALERTS.c.parent_id.is_(None),
     )
     .order_by(_ALERTS.c.id)
@@ -466,6 +514,7 @@ def _change(
     values: dict[str, object],
     key: str,
 ) -> int:
+    status = rec.status()
     alert = {
         "key": key,
         "kind": "change",
@@ -477,11 +526,12 @@ def _change(
         "as_of": article.published.date(),
         "payload": _json(_payload(rec.watch, claim, article, verdict, values, key)),
         "channel": rec.watch.slack.channel or rec.channel,
-        "status": rec.status,
+        "status": status,
     }
     alert_id = store.insert_ignore(s, AlertRow, alert, ["key"])
     if alert_id is None:  # another article or replica reported the same new value first
         return _corroborate(s, rec, claim, article, key, values)
+    rec.queue("change", key, status)
     return _insert_observation(s, values, "change", alert_id)
 
 
@@ -559,15 +609,21 @@ def _corroborate(
     """A report of an alerted value: count it, and queue a reply in the alert's thread.
 
     `earlier`: the report was published before the alert's own article, which was sent
-    first; the reply says so (`published_earlier`).
+    first; the reply says so (`published_earlier`). A report of a value a quiet backfill
+    recorded is recorded so too: there is no message to reply to.
     """
     conn = s.connection()
-    parent_id, parent_json, channel, _ = conn.execute(_ALERT_BY_KEY, {"key": parent_key}).one()
+    parent_id, parent_json, channel, parent_status = conn.execute(
+        _ALERT_BY_KEY, {"key": parent_key}
+    ).one()
     parent_payload = json.loads(parent_json)
     if parent_payload["article_url"] == article.url:
         return _insert_observation(s, values, "change", parent_id)
     evidence = _evidence(article, values) | ({"published_earlier": True} if earlier else {})
-    made = _reply(s, rec, claim, parent_id, channel, parent_payload, evidence, article.url)
+    quietly = RECORDED if parent_status == RECORDED else None
+    made = _reply(
+        s, rec, claim, parent_id, channel, parent_payload, evidence, article.url, status=quietly
+    )
     _insert_observation(s, values, "corroboration", parent_id)
     return made
 
@@ -586,17 +642,21 @@ def _dismissed_again(
     parent_id, parent_json, channel, status = conn.execute(_ALERT_BY_KEY, {"key": parent_key}).one()
     made = 0
     if status not in ("dismissed", "failed"):
+        key, queued = f"{parent_key}|{article.url}", rec.status()
+        evidence = {**_evidence(article, values), "key": key}
         reply = {
-            "key": f"{parent_key}|{article.url}",
+            "key": key,
             "kind": "dismissed_report",
             "watch": rec.watch.watch,
             "claim": claim.id,
             "parent_id": parent_id,
-            "payload": _json({**json.loads(parent_json), **_evidence(article, values)}),
+            "payload": _json({**json.loads(parent_json), **evidence}),
             "channel": channel,
-            "status": rec.status,
+            "status": queued,
         }
-        made = int(store.insert_ignore(s, AlertRow, reply, ["key"]) is not None)
+        if store.insert_ignore(s, AlertRow, reply, ["key"]) is not None:
+            rec.queue("dismissed_report", key, queued)
+            made = 1
     _insert_observation(s, values, "dismissed", parent_id)
     return made
 
@@ -617,6 +677,7 @@ def _reply(
     1 if queued, 0 if that article already corroborates it. `status`: the outbox status,
     by default that of the rows this call makes."""
     key = f"{parent_payload['key']}|{article_url}"
+    status = rec.status(status)
     reply = {
         "key": key,
         "kind": "corroboration",
@@ -625,10 +686,11 @@ def _reply(
         "parent_id": parent_id,
         "payload": _json({**parent_payload, **evidence, "key": key}),
         "channel": channel,
-        "status": status or rec.status,
+        "status": status,
     }
     if store.insert_ignore(s, AlertRow, reply, ["key"]) is None:
         return 0
+    rec.queue("corroboration", key, status)
     s.connection().execute(_CORROBORATED, {"parent": parent_id})
     return 1
 
@@ -681,6 +743,47 @@ def _gather_catch_up(s: Session, rec: _Recording) -> int:
             conn.execute(_IN_MESSAGE, {"ids": [c[0] for c in changes], "message": message_id})
             made += 1
     return made
+
+
+def _summarize(s: Session, rec: _Recording, feed_url: str | None) -> int:
+    """Queue the message that counts what a poll recorded beyond its cap; 1 if queued.
+
+    The summarized changes join it (their later reports reply in its thread), with any
+    left unlinked by a poll of the watch that died before its summary.
+    """
+    conn = s.connection()
+    conn.execute(_LOCK_CLAIMS, {"watch": rec.watch.watch}).all()
+    changes = conn.execute(_SUMMARIZED_CHANGES, {"watch": rec.watch.watch}).all()
+    by_claim: dict[str, int] = {}
+    for _, claim_id in changes:
+        by_claim[claim_id] = by_claim.get(claim_id, 0) + 1
+    titles = {c.id: c.name for c in rec.watch.claims}
+    key = f"{rec.over[0][1]}|summary"
+    payload = {
+        "watch": rec.watch.watch,
+        "watch_title": rec.watch.title,
+        "feed_url": feed_url or "",
+        "sent_alone": rec.queued,
+        "more_changes": len(changes),
+        "more_corroborations": sum(kind == "corroboration" for kind, _ in rec.over),
+        "claims": [
+            {"claim": c, "claim_title": titles.get(c, c), "changes": n} for c, n in by_claim.items()
+        ],
+        "key": key,
+    }
+    message = {
+        "key": key,
+        "kind": "poll_summary",
+        "watch": rec.watch.watch,
+        "payload": _json(payload),
+        "channel": rec.watch.slack.channel or rec.channel,
+    }
+    message_id = store.insert_ignore(s, AlertRow, message, ["key"])
+    if message_id is None:
+        return 0
+    if changes:
+        conn.execute(_IN_MESSAGE, {"ids": [c[0] for c in changes], "message": message_id})
+    return 1
 
 
 def _alerted_value(figure: Figure, article: Article, key: str) -> KnownValue:

@@ -14,13 +14,15 @@ Use the `fake_slack` fixture (import it into a test module with
     slack.fail("webhook", error="no_service", status=404)        # plain-text body
     slack.fail("chat.postMessage", delay=2.0)  # posts, then answers late (a lost response)
     slack.seed("C0FUNDING1", text="...", metadata={...})  # a message already in the channel
+    slack.socket_url = server.url  # what apps.connections.open answers (Socket Mode)
 
 Methods: auth.test, chat.postMessage, chat.update, conversations.history, conversations.replies,
-conversations.list, and POST /webhook. Every API call needs `Bearer <slack.token>`
-(else `invalid_auth`). Channels are known by name and ID (`channels=`); like Slack,
-chat.postMessage takes either, conversations.* take IDs only. Messages carry
-metadata back only when `include_all_metadata` is true. Bodies may be form-encoded or
-JSON, as slack-sdk sends both.
+conversations.list, apps.connections.open, and POST /webhook. Every API call needs
+`Bearer <slack.token>` (else `invalid_auth`), but apps.connections.open takes the app-level
+token, `slack.app_token` (the bot token gets `not_allowed_token_type`, as on Slack).
+Channels are known by name and ID (`channels=`); like Slack, chat.postMessage takes
+either, conversations.* take IDs only. Messages carry metadata back only when
+`include_all_metadata` is true. Bodies may be form-encoded or JSON, as slack-sdk sends both.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 TOKEN = "xoxb-fake-token"
+APP_TOKEN = "xapp-1-fake-app-token"
 CHANNELS = {"funding-alerts": "C0FUNDING1", "general": "C0GENERAL1"}
 
 
@@ -67,8 +70,16 @@ class _Fault:
 class FakeSlack:
     """The Slack Web API and one incoming webhook, on a threaded loopback server."""
 
-    def __init__(self, *, token: str = TOKEN, channels: Mapping[str, str] = CHANNELS) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        app_token: str = APP_TOKEN,
+        channels: Mapping[str, str] = CHANNELS,
+    ) -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket_url = "ws://127.0.0.1:9/"  # nothing listens: set it to a test's server
         self.channels = dict(channels)  # name -> ID
         self._posts: list[Posted] = []
         self._updates: list[Posted] = []
@@ -177,6 +188,8 @@ class FakeSlack:
             return fault
 
     def _api(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if method == "apps.connections.open":
+            return self._connections_open(token)
         if token != self.token:
             return {"ok": False, "error": "invalid_auth"}
         handler = {
@@ -191,6 +204,14 @@ class FakeSlack:
             return {"ok": False, "error": "unknown_method"}
         with self._lock:
             return handler(args)
+
+    def _connections_open(self, token: str | None) -> dict[str, Any]:
+        """Socket Mode's WebSocket URL, for the app-level token only."""
+        if token == self.token:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if token != self.app_token:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_url}
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "team": "Fake", "user": "funding-monitor", "bot_id": "B0FAKE"}

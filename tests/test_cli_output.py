@@ -48,16 +48,19 @@ def _assert_plain(output: str) -> None:
         assert char not in output, f"{char!r} reached the terminal"
 
 
-def test_status_prints_a_page_title_with_markup_and_escapes_as_plain_text(
+def test_status_prints_a_feed_url_with_markup_as_plain_text(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    page = f"<html><head><title>{HOSTILE}</title></head><body>login</body></html>"
-    env = _polled(tmp_path, feed_server, page.encode())
+    # Feed errors no longer quote what a server sent; a URL still reaches the table as is.
+    url = feed_server.url("/hostile.xml?q=[/red][/bold]")
+    feed_server.route("/hostile.xml", "<html><title>login</title></html>")
+    rules = tmp_path / "hostile.yaml"
+    rules.write_text(WATCH.format(url=url), encoding="utf-8")
+    env = monitor_env(tmp_path, rules, COLUMNS="1000")
+    assert run_monitor(["run", "--once"], env).returncode == 0
     result = run_monitor(["status"], env)
     assert result.returncode == 0, result.stderr
-    assert "[/red][/bold] :smile:" in result.stdout  # shown as written, not as markup or emoji
-    assert "evil" in result.stdout
-    _assert_plain(result.stdout)
+    assert url in result.stdout  # shown as written, not read as markup
 
 
 def test_history_claims_and_explain_print_a_hostile_publisher_as_plain_text(
