@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from monitor.notify.base import Message
+from monitor.safetext import UNSAFE_CHARS, printable
 
 # Slack's limits, in characters or elements.
 HEADER_LIMIT = 150
@@ -23,6 +25,11 @@ FIELD_LIMIT = 2000
 URL_LIMIT = 3000
 _BUTTON_VALUE_LIMIT = 2000
 BLOCK_LIMIT = 50
+# Slack takes 40,000 characters of fallback text, but a notification shows a line or two,
+# and a 50 kB title made a 50 kB text that Slack refused for good (msg_too_long).
+TEXT_LIMIT = 3000
+# Characters of each string in the metadata's event_payload (the key is never cut).
+METADATA_STRING_LIMIT = 1000
 _NOTIFICATION_QUOTE = 280  # a notification shows a line or two; the blocks carry the rest
 CATCH_UP_LISTED = 10  # changes a catch-up message shows; the others are counted
 DIGEST_LISTED = 10  # changes, decisions or feeds a digest lists in one place; the rest counted
@@ -49,6 +56,7 @@ _SYMBOLS = MappingProxyType(
 _SCALES = ((1e12, "trillion", "T"), (1e9, "billion", "B"), (1e6, "million", "M"))
 _QUALIFIERS = MappingProxyType({"approx": "about ", "at_most": "up to ", "at_least": "at least "})
 _PARTIAL_ENTITY = re.compile(r"&[#a-z0-9]*$")
+_URL_UNSAFE = re.compile(f"[<>|\\s{UNSAFE_CHARS}]")
 
 
 def render(
@@ -65,6 +73,27 @@ def render(
     `buttons`: a change offers "Accept" and "Not a change" (Slack interactivity is set
     up). A "decision" is its change's message again, showing the decision instead.
     """
+    return _within_limits(
+        _message(
+            kind=kind,
+            key=key,
+            payload=payload,
+            channel=channel,
+            parent_ts=parent_ts,
+            buttons=buttons,
+        )
+    )
+
+
+def _message(
+    *,
+    kind: str,
+    key: str,
+    payload: Mapping[str, Any],
+    channel: str | None,
+    parent_ts: str | None,
+    buttons: bool,
+) -> Message:
     if kind == "change":
         return _change(key, payload, channel, buttons=buttons)
     if kind == "decision":
@@ -600,10 +629,26 @@ def _when(iso: str | None) -> tuple[str, str]:
 
 def _article_line(p: Mapping[str, Any]) -> str:
     title = _escape(p.get("article_title") or p.get("article_url") or "the article")
-    url = p.get("article_url") or ""
-    if url and len(url) <= URL_LIMIT:
-        return f"<{url}|{title.replace('|', '¦')}>"
-    return title
+    url = _link_target(p.get("article_url"))
+    return f"<{url}|{title.replace('|', '¦')}>" if url else title
+
+
+def _link_target(url: str | None) -> str | None:
+    """`url` fit to link to, in mrkdwn or a button; None when it is not a web address.
+
+    A feed's link is written by strangers: `<`, `>`, `|`, spaces and invisible characters
+    are percent-encoded so that it cannot end the link early and add a live `<!channel>`
+    or a link disguised by another label; schemes other than http(s) are refused.
+    """
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    safe = _URL_UNSAFE.sub(lambda m: quote(m.group(), safe=""), url)
+    return safe if len(safe) <= URL_LIMIT else None
 
 
 def _header(text: str) -> dict[str, Any]:
@@ -629,7 +674,8 @@ def _actions(url: str | None, decide: str | None) -> list[dict[str, Any]]:
     """The message's buttons: the article, and when `decide` (the alert key) is given,
     "Accept" and "Not a change", whose `value` is that key (`monitor.interactions`)."""
     elements: list[dict[str, Any]] = []
-    if url and len(url) <= URL_LIMIT:
+    url = _link_target(url)
+    if url:
         elements.append(
             {
                 "type": "button",
@@ -685,6 +731,33 @@ def _quote(text: str) -> str:
 def _escape(text: str) -> str:
     """Slack's mrkdwn escaping: only these three characters are control characters."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _within_limits(message: Message) -> Message:
+    """`message` as Slack takes it whatever the feed said: its fallback text and each string
+    of its metadata clipped, and no control or bidi character anywhere."""
+    metadata = message.metadata
+    if metadata is not None:
+        metadata = {**metadata, "event_payload": _cleaned(metadata["event_payload"], True)}
+    return Message(
+        channel=message.channel,
+        text=_clip(printable(message.text), TEXT_LIMIT),
+        blocks=_cleaned(message.blocks, False),
+        metadata=metadata,
+        thread_ts=message.thread_ts,
+    )
+
+
+def _cleaned(value: Any, clip: bool) -> Any:
+    """`value` with every string printable, and when `clip`, within METADATA_STRING_LIMIT."""
+    if isinstance(value, str):
+        text = printable(value)
+        return _clip(text, METADATA_STRING_LIMIT) if clip else text
+    if isinstance(value, list):
+        return [_cleaned(v, clip) for v in value]
+    if isinstance(value, dict):
+        return {k: v if k == "key" else _cleaned(v, clip) for k, v in value.items()}
+    return value
 
 
 def _clip(text: str, limit: int) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,16 +12,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlmodel import select
+from rich.text import Text
 
-from monitor import __version__, store
+from monitor import __version__
 from monitor.errors import MonitorError
-from monitor.settings import Settings
+from monitor.safetext import clip, escape_in_json, printable
 
+# Every command imports what it needs itself: a command (or --version) pays only for its
+# own stack, not for sqlmodel, httpx, slack-sdk, feedparser and APScheduler.
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from monitor.backfill import Asked
     from monitor.rules import Rules, Watch
+    from monitor.settings import Settings
 
 app = typer.Typer(
     help="Watch the news for the money figures a story rests on, and tell Slack when they change.",
@@ -35,8 +38,10 @@ rules_app = typer.Typer(
     help="Check the rules files, or print their JSON Schema.", no_args_is_help=True
 )
 app.add_typer(rules_app, name="rules")
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Feed text is printed as it is, never read as rich markup ("[/bold]") or emoji codes.
+out = Console(soft_wrap=True, markup=False, highlight=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False, emoji=False)
+CELL_LIMIT = 500  # characters of one table cell; rendering a 100 kB cell took 17 s
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -47,22 +52,40 @@ def _friendly_errors() -> Iterator[None]:
     try:
         yield
     except MonitorError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err.print(Text.assemble(("error:", "red"), " ", printable(str(exc))))
         raise typer.Exit(2) from None
 
 
+def _say(console: Console, text: str) -> None:
+    """Print a line that may hold feed text: without control or bidi characters."""
+    console.print(printable(text))
+
+
+def _table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
+    """A table of feed text: each cell printable and clipped, so that rendering stays quick."""
+    from rich.table import Table
+
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*(Text(printable(clip(str(cell), CELL_LIMIT))) for cell in row))
+    return table
+
+
 def _engine(settings: Settings) -> Any:
+    from monitor import store
+
     with _friendly_errors():
         return store.open_store(settings.database_url)
 
 
 def _print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=2) + "\n")
+    text = json.dumps(data, ensure_ascii=False, default=str, indent=2)
+    sys.stdout.write(escape_in_json(text) + "\n")
 
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"funding-monitor {__version__}", highlight=False)
+        out.print(f"funding-monitor {__version__}")
         raise typer.Exit()
 
 
@@ -95,9 +118,19 @@ def run(
     """
     from monitor import logs
     from monitor.daemon import Daemon
+    from monitor.settings import Settings
 
     settings = Settings()
-    logs.setup(settings.log_level, settings.log_format)
+    logs.setup(
+        settings.log_level,
+        settings.log_format,
+        secrets=(
+            settings.slack_bot_token,
+            settings.slack_app_token,
+            settings.slack_webhook_url,
+            settings.slack_signing_secret,
+        ),
+    )
     with _friendly_errors():
         daemon = Daemon(settings)
     if not once:
@@ -105,11 +138,9 @@ def run(
     results = daemon.run_once()
     failed = [r for r in results if r.result == "failed"]
     new = sum(r.new_articles for r in results)
-    err.print(
-        f"polled {len(results)} feeds: {new} new articles, {len(failed)} failed", highlight=False
-    )
+    err.print(f"polled {len(results)} feeds: {new} new articles, {len(failed)} failed")
     for r in failed:
-        err.print(f"  failed: {r.url}: {r.error}", highlight=False)
+        _say(err, f"  failed: {r.url}: {r.error}")
 
 
 @app.command()
@@ -120,6 +151,7 @@ def init() -> None:
     this is optional; run it to set up or check a database before starting the replicas.
     """
     from monitor.daemon import initialize
+    from monitor.settings import Settings
 
     settings = Settings()
     with _friendly_errors():
@@ -127,10 +159,7 @@ def init() -> None:
     claims = sum(len(w.claims) for w in rules.watches)
     feeds = sum(len(w.feeds) for w in rules.watches)
     shared = f", {feeds} feeds scheduled for replicas" if settings.shared else ""
-    out.print(
-        f"database ready: {claims} claims from {len(rules.watches)} watches{shared}",
-        highlight=False,
-    )
+    out.print(f"database ready: {claims} claims from {len(rules.watches)} watches{shared}")
 
 
 @rules_app.command("check")
@@ -142,20 +171,21 @@ def rules_check(
     """Validate every rules file; print each problem as file:line: key: what was expected."""
     from monitor.errors import RulesErrors
     from monitor.rules import load_rules
+    from monitor.settings import Settings
 
     target = path or Settings().rules
     try:
         rules = load_rules(target)
     except RulesErrors as exc:
         for problem in exc.errors:
-            err.print(str(problem), highlight=False, markup=False)
-        err.print(f"{len(exc.errors)} problem(s) in {target}", highlight=False)
+            _say(err, str(problem))
+        _say(err, f"{len(exc.errors)} problem(s) in {target}")
         raise typer.Exit(1) from None
     for watch in rules.watches:
-        out.print(
+        _say(
+            out,
             f"ok  {rules.files[watch.watch]}: {watch.watch}: {len(watch.entities)} entities, "
             f"{len(watch.feeds)} feeds, {len(watch.claims)} claims",
-            highlight=False,
         )
         # The searches `google_news: auto` built, so a person sees what will be polled.
         for index, feed in enumerate(watch.feeds):
@@ -164,11 +194,7 @@ def rules_check(
             for query, url in zip(
                 feed.queries(watch), feed.urls(watch, rules.google_news_url), strict=True
             ):
-                out.print(
-                    f"    feeds[{index}] auto, {feed.lang}: {query}\n      {url}",
-                    highlight=False,
-                    markup=False,
-                )
+                _say(out, f"    feeds[{index}] auto, {feed.lang}: {query}\n      {url}")
 
 
 @rules_app.command("draft")
@@ -197,7 +223,7 @@ def rules_draft(
     from monitor.rules import load_watch
 
     if lang not in (None, "ko", "en"):
-        err.print(f'error: --lang "{lang}" is not ko or en', highlight=False)
+        _say(err, f'error: --lang "{lang}" is not ko or en')
         raise typer.Exit(2)
     with _friendly_errors():
         text, title, published = _article_source(source)
@@ -210,11 +236,10 @@ def rules_draft(
         output.write_text(written, encoding="utf-8")
         with _friendly_errors():
             load_watch(output)  # what `rules check` will say
-        err.print(
+        _say(
+            err,
             f"wrote {output}: {len(drafted.claims)} claims, {len(drafted.entities)} entities, "
             f"{len(drafted.searches)} searches; {len(drafted.noted)} figures noted, not claims",
-            highlight=False,
-            markup=False,
         )
 
 
@@ -226,6 +251,7 @@ def _article_source(source: str) -> tuple[str, str | None, date | None]:
 
     if source.startswith(("http://", "https://")):
         from monitor.fetch import Fetcher
+        from monitor.settings import Settings
 
         with Fetcher.from_settings(Settings()) as fetcher:
             page = fetcher.get(source)
@@ -268,18 +294,25 @@ def extract(
     from monitor.currency import last_rate_date, to_usd
     from monitor.figures import extract as read_figures
 
-    day = _parse_date(on) if on else min(date.today(), last_rate_date())
-    lines = (file.open(encoding="utf-8") if file else sys.stdin).read().splitlines()
-    table = Table("text", "figure", "value", "currency", "qualifier", "USD", show_lines=False)
-    for line in lines:
+    # The default day needs the bundled rates, loaded (0.2 s) only once a figure is not in USD.
+    day = _parse_date(on) if on else None
+    rows: list[tuple[str, ...]] = []
+    chunk: list[str] = []
+    # News repeats its amounts; a conversion (about 10 µs) is done once for each.
+    in_usd: dict[tuple[str, float, float], tuple[float | None, float | None]] = {}
+    for line in _read_lines(file):
         figures: list[dict[str, Any]] = []
         for f in read_figures(line):
-            usd_low: float | None
-            usd_high: float | None
-            try:
-                usd_low, usd_high = to_usd(f, day)
-            except ValueError:
-                usd_low = usd_high = None  # no rate for that currency
+            usd: tuple[float | None, float | None] = (f.low, f.high)
+            if f.currency != "USD":
+                amount = (f.currency, f.low, f.high)
+                if amount not in in_usd:
+                    day = day or min(date.today(), last_rate_date())
+                    try:
+                        in_usd[amount] = to_usd(f, day)
+                    except ValueError:
+                        in_usd[amount] = (None, None)  # no rate for that currency
+                usd = in_usd[amount]
             figures.append(
                 {
                     "text": f.text,
@@ -290,34 +323,68 @@ def extract(
                     "currency": f.currency,
                     "qualifier": f.qualifier,
                     "vague": f.vague,
-                    "usd_low": usd_low,
-                    "usd_high": usd_high,
+                    "usd_low": usd[0],
+                    "usd_high": usd[1],
                     **({"role": f.role} if f.role != "value" else {}),
                     **({"mixup": f.mixup} if f.mixup else {}),
                     **({"conversion_of": f.conversion_of} if f.conversion_of is not None else {}),
                 }
             )
         if as_json:
-            sys.stdout.write(
-                json.dumps({"text": line, "figures": figures}, ensure_ascii=False) + "\n"
+            # Most lines hold no money: their object is written without the encoder's setup.
+            chunk.append(
+                f'{{"text": {_json_string(line)}, "figures": []}}\n'
+                if not figures
+                else _json_line({"text": line, "figures": figures}) + "\n"
             )
+            if len(chunk) >= _JSON_CHUNK:
+                sys.stdout.write(escape_in_json("".join(chunk)))
+                chunk.clear()
             continue
         for i, fig in enumerate(figures):
             value = _span(fig["low"], fig["high"]) + (" (vague)" if fig["vague"] else "")
-            usd = _span(fig["usd_low"], fig["usd_high"]) if fig["usd_low"] is not None else "-"
-            note = f" [mix-up? {fig['mixup']}]" if "mixup" in fig else ""
-            table.add_row(
-                line if i == 0 else "",
-                fig["text"],
-                value,
-                fig["currency"] + note,
-                fig["qualifier"],
-                usd,
-            )
+            dollars = _span(fig["usd_low"], fig["usd_high"]) if fig["usd_low"] is not None else "-"
+            currency = fig["currency"] + (f" [mix-up? {fig['mixup']}]" if "mixup" in fig else "")
+            first = line if i == 0 else ""
+            rows.append((first, fig["text"], value, currency, fig["qualifier"], dollars))
         if not figures:
-            table.add_row(line, "-", "", "", "", "")
-    if not as_json:
-        out.print(table)
+            rows.append((line, "-", "", "", "", ""))
+    if as_json:
+        sys.stdout.write(escape_in_json("".join(chunk)))
+    else:
+        out.print(_table(("text", "figure", "value", "currency", "qualifier", "USD"), rows))
+
+
+_json_line = json.JSONEncoder(ensure_ascii=False).encode
+_json_string = json.encoder.encode_basestring  # a str as JSON, as `_json_line` writes it
+_JSON_CHUNK = 2000  # lines of --json output written at once
+
+
+def _read_lines(file: Path | None) -> list[str]:
+    """The lines of `file` (or stdin), split on newlines only, as a person counts them.
+
+    Bytes that are not UTF-8 are read as U+FFFD, with a one-line warning saying where.
+    """
+    name = str(file) if file else "stdin"
+    try:
+        data = file.read_bytes() if file else sys.stdin.buffer.read()
+    except OSError as exc:
+        _say(err, f"error: cannot read {name}: {exc.strerror or exc}")
+        raise typer.Exit(2) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        _say(
+            err,
+            f"warning: {name}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x}); "
+            "such bytes were read as \ufffd. Convert the file to UTF-8 for exact quotes.",
+        )
+        text = data.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
 
 
 def _watch(rules: Rules, slug: str, settings: Settings) -> Watch:
@@ -325,11 +392,10 @@ def _watch(rules: Rules, slug: str, settings: Settings) -> Watch:
     found = next((w for w in rules.watches if w.watch == slug), None)
     if found is None:
         slugs = ", ".join(w.watch for w in rules.watches) or "none"
-        err.print(
+        _say(
+            err,
             f'error: no watch "{slug}" in {settings.rules} (watches: {slugs}); '
             "give its `watch:` slug",
-            highlight=False,
-            markup=False,
         )
         raise typer.Exit(2)
     return found
@@ -339,9 +405,7 @@ def _parse_date(text: str, option: str = "--date") -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        err.print(
-            f'error: {option} "{text}" is not a date; write it as YYYY-MM-DD', highlight=False
-        )
+        _say(err, f'error: {option} "{text}" is not a date; write it as YYYY-MM-DD')
         raise typer.Exit(2) from None
 
 
@@ -361,10 +425,13 @@ def claims(as_json: JsonOption = False) -> None:
     (`--json` gives each as numbers).
     """
     from sqlalchemy import func
+    from sqlmodel import select
 
+    from monitor import store
     from monitor.decisions import NOT_KNOWN, OnRecord, accepted_values, decisions_of, on_record
     from monitor.diff import KnownValue, known_values
     from monitor.rules import load_rules
+    from monitor.settings import Settings
     from monitor.store import AlertRow, ArticleRow, ClaimRow, ObservationRow
 
     settings = Settings()
@@ -462,27 +529,31 @@ def claims(as_json: JsonOption = False) -> None:
     if as_json:
         _print_json(rows)
         return
-    table = Table("claim", "on record", "known values", "latest report", "sources")
-    for r in rows:
-        held = r["on_record"]
-        on_record_text = held["text"]
-        if held["by"]:
-            on_record_text += f"\naccepted by {held['by']}, {held['at'][:10]}"
-        report = (
-            f"{r['latest']} ({r['latest_publisher']}, {r['latest_published'][:10]})"
-            if r["latest"]
-            else "-"
-        )
-        table.add_row(
-            f"{r['watch']}/{r['claim']}\n{r['title']}",
-            on_record_text,
-            "\n".join(r["known"]),
-            report,
-            str(r["sources"]),
-        )
+    table = _table(
+        ("claim", "on record", "known values", "latest report", "sources"),
+        (
+            (
+                f"{r['watch']}/{r['claim']}\n{r['title']}",
+                _on_record_text(r["on_record"]),
+                "\n".join(r["known"]),
+                f"{r['latest']} ({r['latest_publisher']}, {r['latest_published'][:10]})"
+                if r["latest"]
+                else "-",
+                r["sources"],
+            )
+            for r in rows
+        ),
+    )
     out.print(table)
     for r in rows:
         _print_decisions(f"{r['watch']}/{r['claim']}", r["decisions"])
+
+
+def _on_record_text(held: dict[str, Any]) -> str:
+    """A claim's value on record, and who accepted it when a person did."""
+    if held["by"]:
+        return f"{held['text']}\naccepted by {held['by']}, {held['at'][:10]}"
+    return str(held["text"])
 
 
 def _print_decisions(about: str, decisions: list[dict[str, Any]]) -> None:
@@ -490,11 +561,10 @@ def _print_decisions(about: str, decisions: list[dict[str, Any]]) -> None:
     from monitor.decisions import DECIDED
 
     for d in decisions:
-        out.print(
+        _say(
+            out,
             f"{about}: {d['value'] or 'a report'} {DECIDED.get(d['action'], d['action'])} "
             f"by {d['by']} ({d['via']}), {d['at'][:16].replace('T', ' ')} UTC",
-            markup=False,
-            highlight=False,
         )
 
 
@@ -505,7 +575,11 @@ def _reported_text(payload: str) -> str:
 @app.command()
 def status(as_json: JsonOption = False) -> None:
     """Every feed: last poll, HTTP status, result, failures in a row and next poll."""
+    from sqlmodel import select
+
+    from monitor import store
     from monitor.rules import load_rules
+    from monitor.settings import Settings
     from monitor.store import FeedState
 
     settings = Settings()
@@ -537,17 +611,20 @@ def status(as_json: JsonOption = False) -> None:
     if as_json:
         _print_json(rows)
         return
-    table = Table("feed", "last poll", "HTTP", "result", "failures", "next poll")
-    for r in rows:
-        result = r["result"] + (f"\n{r['error']}" if r["error"] else "")
-        table.add_row(
-            r["feed"],
-            _ago(r["last_poll"]),
-            str(r["status"] or "-"),
-            result,
-            str(r["failures"]),
-            r["next_run"][:19],
-        )
+    table = _table(
+        ("feed", "last poll", "HTTP", "result", "failures", "next poll"),
+        (
+            (
+                r["feed"],
+                _ago(r["last_poll"]),
+                r["status"] or "-",
+                r["result"] + (f"\n{r['error']}" if r["error"] else ""),
+                r["failures"],
+                r["next_run"][:19],
+            )
+            for r in rows
+        ),
+    )
     out.print(table)
 
 
@@ -584,8 +661,11 @@ def history(
     `monitor explain URL` says why each figure of an article was or was not tied.
     """
     from sqlalchemy import and_, or_
+    from sqlmodel import select
 
+    from monitor import store
     from monitor.decisions import decisions_of
+    from monitor.settings import Settings
     from monitor.store import ArticleRow, ObservationRow
 
     engine = _engine(Settings())
@@ -643,25 +723,32 @@ def history(
         for o, a in found
     ]
     if not rows:
-        err.print(
-            f'no observations of claim "{claim}" yet (see `monitor claims` for the ids)',
-            highlight=False,
-        )
+        _say(err, f'no observations of claim "{claim}" yet (see `monitor claims` for the ids)')
     if as_json:
         _print_json(rows)
     elif as_csv:
+        import csv
+
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["published"])
         writer.writeheader()
         # Lists (candidates, decisions) as JSON, which a script can read back.
         writer.writerows(
-            {k: json.dumps(v) if isinstance(v, list) else v for k, v in r.items()} for r in rows
+            {
+                k: printable(json.dumps(v) if isinstance(v, list) else v)
+                if isinstance(v, (str, list))
+                else v
+                for k, v in r.items()
+            }
+            for r in rows
         )
     elif rows:
-        table = Table("published", "figure", "outcome", "publisher", "quote")
-        for r in rows:
-            table.add_row(
-                r["published"][:16], r["figure"], r["outcome"], r["publisher"], r["quote"]
-            )
+        table = _table(
+            ("published", "figure", "outcome", "publisher", "quote"),
+            (
+                (r["published"][:16], r["figure"], r["outcome"], r["publisher"], r["quote"])
+                for r in rows
+            ),
+        )
         out.print(table)
         seen = {json.dumps(d, sort_keys=True): d for r in rows for d in r["decisions"]}
         _print_decisions(claim, sorted(seen.values(), key=lambda d: d["at"]))
@@ -669,6 +756,7 @@ def history(
 
 def _plot(engine: Any, claim: str, path: Path) -> None:
     """`history --plot`: the claim page's chart, written as SVG, or PNG through CairoSVG."""
+    from monitor import store
     from monitor.web import chart, read
 
     with store.session(engine) as s:
@@ -676,11 +764,11 @@ def _plot(engine: Any, claim: str, path: Path) -> None:
         story = read.story(s, *found[0]) if len(found) == 1 else None
     if story is None:
         named = ", ".join(f"{w}/{c}" for w, c in found)
-        err.print(
+        _say(
+            err,
             f'claim "{claim}" is in several watches ({named}): write it as watch/claim'
             if found
             else f'no claim "{claim}" (see `monitor claims` for the ids)',
-            highlight=False,
         )
         raise typer.Exit(1)
     drawn = chart.draw(story)
@@ -689,22 +777,20 @@ def _plot(engine: Any, claim: str, path: Path) -> None:
         try:
             import cairosvg  # type: ignore[import-not-found,unused-ignore]
         except (ImportError, OSError) as exc:  # OSError: the cairo library is missing
-            err.print(
+            _say(
+                err,
                 f"cannot write PNG ({exc}): install the extra, pip install "
                 "'funding-monitor[png]' (it needs the cairo library, Debian's libcairo2), "
                 "or write an .svg file",
-                highlight=False,
-                markup=False,
             )
             raise typer.Exit(2) from None
         cairosvg.svg2png(bytestring=svg.encode("utf-8"), write_to=str(path))
     else:
         path.write_text(svg, encoding="utf-8")
-    out.print(
+    _say(
+        out,
         f"{path}: {drawn.marks} reports of {story.watch}/{story.claim} in {drawn.currency}"
         + (f"; {drawn.no_rate} not drawn (no exchange rate)" if drawn.no_rate else ""),
-        highlight=False,
-        markup=False,
     )
 
 
@@ -718,10 +804,14 @@ def explain(
     The figures are read again under the current rules; each outcome is the one recorded
     when the article was stored ("not recorded" when the rules have changed since).
     """
+    from sqlmodel import select
+
+    from monitor import store
     from monitor.articles import canonical_url
     from monitor.attribution import explain as explain_figures
     from monitor.figures import extract
     from monitor.rules import load_rules
+    from monitor.settings import Settings
     from monitor.store import ArticleRow, ObservationRow
 
     settings = Settings()
@@ -733,7 +823,7 @@ def explain(
             select(ArticleRow).where(ArticleRow.url.in_({url, canonical_url(url)}))  # type: ignore[attr-defined]
         ).first()
         if article is None:
-            err.print(f"no stored article has the URL {url}", highlight=False, markup=False)
+            _say(err, f"no stored article has the URL {url}")
             raise typer.Exit(1)
         recorded = {
             (o.watch, o.start): o
@@ -771,18 +861,14 @@ def explain(
     if as_json:
         _print_json({"url": article.url, "title": article.title, "figures": rows})
         return
-    out.print(f"{article.title}\n{article.url}", highlight=False, markup=False)
+    _say(out, f"{article.title}\n{article.url}")
     if not rows:
-        out.print("No money figures in this article.", highlight=False)
+        out.print("No money figures in this article.")
     for r in rows:
         tied = r["claim"] or ", ".join(r["candidates"]) or "no claim"
-        out.print(
-            f"\n{r['figure']}: {r['outcome']} ({tied})\n  why: {r['why']}",
-            highlight=False,
-            markup=False,
-        )
+        _say(out, f"\n{r['figure']}: {r['outcome']} ({tied})\n  why: {r['why']}")
         for claim, why in r["not"].items():
-            out.print(f"  not {claim}: {why}", highlight=False, markup=False)
+            _say(out, f"  not {claim}: {why}")
 
 
 @app.command()
@@ -817,6 +903,7 @@ def backfill(
     from monitor.fetch import Fetcher
     from monitor.observe import sync_claims
     from monitor.rules import load_rules
+    from monitor.settings import Settings
 
     settings = Settings()
     first = _parse_date(since, "--since")
@@ -829,11 +916,7 @@ def backfill(
 
     def plain(asked: Asked) -> None:
         split = ", split in two" if asked.split else ""
-        err.print(
-            f"{asked.start} to {asked.end}: {asked.items} items{split}  {asked.url}",
-            highlight=False,
-            markup=False,
-        )
+        _say(err, f"{asked.start} to {asked.end}: {asked.items} items{split}  {asked.url}")
 
     with _friendly_errors(), Fetcher.from_settings(settings) as fetcher, _Bar(bar) as progress:
         sync_claims(engine, rules)
@@ -927,13 +1010,12 @@ def _print_backfill(summary: dict[str, Any], quiet: bool) -> None:
             f"  warning: {capped['day']} still returned 100 items, Google's maximum, in one day; "
             f"some of that day may be missing: {capped['search']}"
         )
-    out.print("\n".join(lines), highlight=False, markup=False)
+    _say(out, "\n".join(lines))
     if summary["error"]:
-        err.print(
+        _say(
+            err,
             f"stopped early: {summary['error']}. What was fetched before is stored; run the "
             "same command again later to fill the rest.",
-            highlight=False,
-            markup=False,
         )
 
 
@@ -956,7 +1038,11 @@ def alerts(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """The outbox: every alert with its outlet, old and new value, link, status and decision."""
     if ctx.invoked_subcommand is not None:
         return
+    from sqlmodel import select
+
+    from monitor import store
     from monitor.decisions import decisions_of
+    from monitor.settings import Settings
     from monitor.store import AlertRow
 
     engine = _engine(Settings())
@@ -990,32 +1076,30 @@ def alerts(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         _print_json(rows)
         return
-    table = Table("id", "claim", "report", "status", "decision")
-    for r in rows:
-        report = r["reported"] or "-"
-        if r["was"]:
-            report = f"{r['was']} → {report}"
-        if r["publisher"]:
-            report += f"\n{r['publisher']}"
-        if r["url"]:
-            report += f"\n{r['url']}"
-        status = r["status"] + (f" ({r['attempts']} tries)" if r["attempts"] > 1 else "")
-        if r["error"]:
-            status += f"\n{r['error']}"
-        last = r["decisions"][-1] if r["decisions"] else None
-        decision = f"{last['action']}\n{last['by']}\n{last['at'][:16]}" if last else "-"
-        table.add_row(
-            str(r["id"]),
-            f"{r['claim'] or r['watch']}\n{r['kind'].replace('_', ' ')}",
-            report,
-            status,
-            decision,
-        )
-    out.print(table, markup=False, highlight=False)
+    table = _table(("id", "claim", "report", "status", "decision"), map(_alert_row, rows))
+    out.print(table)
     shown = {r["status"] for r in rows}
     for status, meaning in _STATUS_MEANINGS.items():
         if status in shown:
-            out.print(f"{status}: {meaning}", highlight=False, markup=False)
+            out.print(f"{status}: {meaning}")
+
+
+def _alert_row(r: dict[str, Any]) -> tuple[str, ...]:
+    """One alert as `monitor alerts` shows it: what it reports, its status, its decision."""
+    report = r["reported"] or "-"
+    if r["was"]:
+        report = f"{r['was']} → {report}"
+    if r["publisher"]:
+        report += f"\n{r['publisher']}"
+    if r["url"]:
+        report += f"\n{r['url']}"
+    status = r["status"] + (f" ({r['attempts']} tries)" if r["attempts"] > 1 else "")
+    if r["error"]:
+        status += f"\n{r['error']}"
+    last = r["decisions"][-1] if r["decisions"] else None
+    decision = f"{last['action']}\n{last['by']}\n{last['at'][:16]}" if last else "-"
+    kind = f"{r['claim'] or r['watch']}\n{r['kind'].replace('_', ' ')}"
+    return (str(r["id"]), kind, report, status, decision)
 
 
 _STATUS_MEANINGS = {
@@ -1039,13 +1123,12 @@ _STATUS_MEANINGS = {
 
 def _decide(ref: str, action: str, by: str | None) -> None:
     from monitor.decisions import decide, local_user
+    from monitor.settings import Settings
 
     engine = _engine(Settings())
     with _friendly_errors():
         done = decide(engine, ref, action, by=by or local_user(), via="cli")  # type: ignore[arg-type]
-    out.print(
-        done.said if done.fresh else f"nothing to do: {done.said}", markup=False, highlight=False
-    )
+    _say(out, done.said if done.fresh else f"nothing to do: {done.said}")
 
 
 @alerts_app.command("accept")
@@ -1070,9 +1153,10 @@ def alerts_retry(
 ) -> None:
     """Send a failed alert again (after fixing its cause, such as a misnamed channel)."""
     from monitor.decisions import local_user, retry_failed
+    from monitor.settings import Settings
 
     if (alert is None) == (not failed):
-        err.print("give one alert, or --failed for every failed alert", highlight=False)
+        _say(err, "give one alert, or --failed for every failed alert")
         raise typer.Exit(2)
     if alert is not None:
         _decide(alert, "retry", by)
@@ -1081,9 +1165,9 @@ def alerts_retry(
     with _friendly_errors():
         done = retry_failed(engine, by=by or local_user(), via="cli")
     for d in done:
-        out.print(d.said, markup=False, highlight=False)
+        _say(out, d.said)
     if not done:
-        out.print("no failed alerts", highlight=False)
+        _say(out, "no failed alerts")
 
 
 def _decision_json(d: Any) -> dict[str, Any]:
@@ -1122,6 +1206,7 @@ def replay(
     """
     from monitor import replay as replaying
     from monitor.rules import load_rules
+    from monitor.settings import Settings
 
     settings = Settings()
     engine = _engine(settings)
@@ -1164,11 +1249,11 @@ def replay(
         return
     for done, written in report:
         head = f"{done.watch}: {done.articles} stored articles replayed under the current rules"
-        out.print(head, markup=False, highlight=False)
+        _say(out, head)
         if done.unchanged:
-            out.print("  nothing would change", markup=False, highlight=False)
+            _say(out, "  nothing would change")
         for claim, c in done.claims.items():
-            out.print(f"  {claim}", markup=False, highlight=False)
+            _say(out, f"  {claim}")
             lines = [
                 *(f"+ {_seen(s)}" for s in c.gained),
                 *(f"- {_seen(s)}" for s in c.lost),
@@ -1177,15 +1262,11 @@ def replay(
                 *(f"would not have alerted: {k}" for k in c.would_not),
             ]
             for line in lines:
-                out.print(f"    {line}", markup=False, highlight=False)
+                _say(out, f"    {line}")
         if apply:
-            out.print(
-                f"  applied: {written} observations written; nothing posted",
-                markup=False,
-                highlight=False,
-            )
+            _say(out, f"  applied: {written} observations written; nothing posted")
     if not apply and any(not done.unchanged for done, _ in report):
-        out.print("run again with --apply to write this", highlight=False)
+        _say(out, "run again with --apply to write this")
 
 
 def _seen_json(seen: Any) -> dict[str, Any]:
@@ -1236,6 +1317,7 @@ def digest(
     from monitor.digest import preview
     from monitor.notify.console import ConsoleNotifier
     from monitor.rules import load_rules
+    from monitor.settings import Settings
 
     settings = Settings()
     with _friendly_errors():
@@ -1250,11 +1332,10 @@ def digest(
         ConsoleNotifier(sys.stdout).send(message)
     if post:
         if queue_digest(engine, payload, found, settings.slack_channel):
-            err.print(
+            _say(
+                err,
                 f"queued as {payload['key']}: it goes out at the next delivery of `monitor run` "
                 "(or `monitor run --once`)",
-                highlight=False,
-                markup=False,
             )
         else:
-            err.print(f"{payload['key']} was queued already", highlight=False, markup=False)
+            _say(err, f"{payload['key']} was queued already")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -27,6 +28,7 @@ PATH = "/slack/interactions"
 # A block_actions payload carries the whole message it came from: up to 50 blocks.
 MAX_BODY_BYTES = 1_000_000
 ACTIONS: Mapping[str, Action] = {"accept_value": "accept", "dismiss_value": "dismiss"}
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 class Interactions:
@@ -69,7 +71,9 @@ def apply_payload(engine: Engine, payload: Mapping[str, Any], *, via: str) -> li
     if payload.get("type") != "block_actions":
         return []
     user = payload.get("user") or {}
-    user_id = str(user.get("id") or "") or None
+    # Shown as a mention (<@U024BE7LH>) in the updated message: only Slack's own shape.
+    user_id = str(user.get("id") or "")
+    user_id = user_id if _USER_ID.fullmatch(user_id) else None
     name = user.get("username") or user.get("name")
     by = " ".join(str(part) for part in (user_id, name) if part) or "a Slack user"
     applied = []
