@@ -72,8 +72,8 @@ def apply_payload(engine: Engine, payload: Mapping[str, Any], *, via: str) -> li
         return []
     user = payload.get("user") or {}
     # Shown as a mention (<@U024BE7LH>) in the updated message: only Slack's own shape.
-    user_id = str(user.get("id") or "")
-    user_id = user_id if _USER_ID.fullmatch(user_id) else None
+    given = str(user.get("id") or "")
+    user_id = given if _USER_ID.fullmatch(given) else None
     name = user.get("username") or user.get("name")
     by = " ".join(str(part) for part in (user_id, name) if part) or "a Slack user"
     applied = []
