@@ -32,6 +32,9 @@ TEXT_LIMIT = 3000
 METADATA_STRING_LIMIT = 1000
 _NOTIFICATION_QUOTE = 280  # a notification shows a line or two; the blocks carry the rest
 CATCH_UP_LISTED = 10  # changes a catch-up message shows; the others are counted
+# Changes a catch-up's metadata carries (`changes_total` counts them all): a backlog of
+# thousands would make a message Slack refuses for good, and lose it.
+CATCH_UP_IN_METADATA = 50
 DIGEST_LISTED = 10  # changes, decisions or feeds a digest lists in one place; the rest counted
 DIGEST_CHARS = 11000  # a digest's blocks in all, below Slack's msg_blocks_too_long (~13k)
 _REASON = 200  # characters of a feed's error a digest shows
@@ -271,8 +274,9 @@ def _catch_up(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
                         "publisher": c.get("publisher") or "",
                         "published": c.get("published") or "",
                     }
-                    for c in changes
+                    for c in changes[:CATCH_UP_IN_METADATA]
                 ],
+                "changes_total": len(changes),
                 "key": key,
             },
         },
