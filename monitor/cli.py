@@ -734,7 +734,7 @@ def history(
         # Lists (candidates, decisions) as JSON, which a script can read back.
         writer.writerows(
             {
-                k: printable(json.dumps(v) if isinstance(v, list) else v)
+                k: _csv_cell(printable(json.dumps(v) if isinstance(v, list) else v))
                 if isinstance(v, (str, list))
                 else v
                 for k, v in r.items()
@@ -752,6 +752,12 @@ def history(
         out.print(table)
         seen = {json.dumps(d, sort_keys=True): d for r in rows for d in r["decisions"]}
         _print_decisions(claim, sorted(seen.values(), key=lambda d: d["at"]))
+
+
+def _csv_cell(text: str) -> str:
+    """A text cell a spreadsheet shows as text: a headline starting with `=`, `+`, `-` or
+    `@` would otherwise run as a formula (OWASP's CSV injection)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _plot(engine: Any, claim: str, path: Path) -> None:

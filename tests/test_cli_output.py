@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -159,3 +161,20 @@ def test_version_imports_none_of_the_heavy_stack() -> None:
         "monitor.figures",
     }
     assert not heavy & loaded, sorted(heavy & loaded)
+
+
+def test_a_headline_read_as_a_formula_is_text_in_history_csv(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    item = Item(
+        title='=HYPERLINK("https://evil.example","Altman seeks $8 trillion for chips")',
+        link=STORY,
+        guid="altman-formula",
+        description="Altman seeks $8 trillion for chips.",
+    )
+    env = _polled(tmp_path, feed_server, rss20([item], title="@SUM(1+1)"))
+    rows = list(
+        csv.DictReader(io.StringIO(run_monitor(["history", "target", "--csv"], env).stdout))
+    )
+    assert rows, "the figure was not observed"
+    assert all(r["title"].startswith("'=") and r["publisher"] == "'@SUM(1+1)" for r in rows)
