@@ -18,9 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from xml.etree import ElementTree
 from xml.sax import SAXParseException
 
 import feedparser
+from feedparser.mixin import _FeedParserMixin
+from feedparser.urls import _urljoin, make_safe_absolute_uri
 
 from monitor.errors import FeedError
 
@@ -41,16 +44,24 @@ _LONG_MONTH = re.compile(
     r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?(?=\s)", re.IGNORECASE
 )
 
-# quick_ids: item boundaries, then each item's id element or link, read with plain regexes.
+# quick_items: item boundaries read with one linear pattern; ids read by expat (in C) the
+# way feedparser reads them, for the plain cases only.
 _ITEM_TAG = re.compile(rb"<(/?)([\w.-]+:)?(item|entry)[\s>/]")
-_NESTED_SOURCE = re.compile(rb"<source[\s>].*?</source\s*>", re.DOTALL)
-_RDF_ABOUT = re.compile(rb"""^[^>]*\brdf:about\s*=\s*["']([^"']*)["']""")
-_TEXT = rb"\s*(<!\[CDATA\[.*?\]\]>|[^<]*)\s*"
-_ID_ELEMENT = {
-    b"item": (b"<guid", re.compile(rb"<guid(?:\s[^>]*)?>" + _TEXT + rb"</guid\s*>", re.DOTALL)),
-    b"entry": (b"<id>", re.compile(rb"<id>" + _TEXT + rb"</id\s*>", re.DOTALL)),
-}
-_RSS_LINK = re.compile(rb"<link(?:\s[^>]*)?>" + _TEXT + rb"</link\s*>", re.DOTALL)
+# A DOCTYPE's own declarations (entities, default attributes), and the bases feedparser
+# resolves ids against: left to feedparser.
+_INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^<>\[]*\[")
+_BASE_ATTRIBUTE = re.compile(rb"""base\s*=\s*["']""")  # xml:base, or a plain base="..."
+_ITEM_NAMES = frozenset({"item", "entry"})
+_ID_NAMES = frozenset({"id", "guid"})
+_WATCHED = _ID_NAMES | _ITEM_NAMES | {"link", "source"}
+_NESTING = _ITEM_NAMES | {"source"}
+_RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
+# The namespaces feedparser reads as RSS or Atom, lower-cased as it matches them.
+_CORE_NAMESPACES = frozenset(
+    uri.lower() for uri, prefix in _FeedParserMixin.namespaces.items() if prefix == ""
+)
+_DEFAULT_NAMESPACE = re.compile(rb"""xmlns\s*=\s*["']([^"'<>]*)""")
+_LINK_ENTITY = re.compile(r"&([A-Za-z0-9_]+);")  # feedparser's "fix" of links, as it does it
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,36 +130,59 @@ class QuickItem:
     end: int
 
 
-def quick_items(body: bytes) -> list[QuickItem] | None:
-    """The items `parse_feed` would give, in order, read with regexes; None if unsure.
+def quick_items(body: bytes, headers: Mapping[str, str] | None = None) -> list[QuickItem] | None:
+    """The items `parse_feed` would give, in order, with the ids it would give; None if unsure.
 
-    Costs a small fraction of a feedparser run, so an unchanged feed need not be parsed
-    and a changed one need only have its new items parsed (`only_items`). Any doubt
-    returns None (parse it all), never a list that could hide a new item or an error: a
-    document with no items at all is left to the real parser too.
+    Costs a fraction of a feedparser run (expat builds the tree in C; only the items are
+    visited in Python), so an unchanged feed need not be parsed and a changed one need
+    only have its new items parsed (`only_items`). Linear in the body: no backtracking
+    pattern reads an item. Any doubt (a document that is not well-formed XML, which
+    feedparser reads with its lenient parser; a DOCTYPE's declarations; `xml:base`; an id
+    that is not a plain child of its item; a duplicate id) returns None, so the document is parsed,
+    never a list that could hide a new item or an error. `headers` are the response's:
+    feedparser resolves ids against their Content-Location.
     """
     if not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return None
-    tags = list(_ITEM_TAG.finditer(body))
-    if not tags or len(tags) % 2:
+    if _INTERNAL_SUBSET.search(body) or _BASE_ATTRIBUTE.search(body):
         return None
-    items = []
-    for opening, closing in zip(tags[::2], tags[1::2], strict=True):
-        slash, prefix, name = opening.groups()
-        # Prefixed names, nesting or an item inside CDATA or a comment: not our simple shape.
-        if slash or prefix or closing.groups() != (b"/", None, name):
+    # Unprefixed elements of another namespace may still be feedparser's items and ids.
+    for declared in _DEFAULT_NAMESPACE.finditer(body):
+        if not _core_namespace(declared.group(1).decode("utf-8", "replace")):
             return None
-        item_id = _block_id(name, body[opening.end() - 1 : closing.start()])
-        end = body.find(b">", closing.start())
-        if not item_id or end < 0:
+    spans = _item_spans(body)
+    if not spans:
+        return None  # no items at all: left to the real parser, to say why
+    lowered = {name.lower(): value for name, value in (headers or {}).items()}
+    base = lowered.get("content-location", "")
+    if base and make_safe_absolute_uri(base, base) != base:
+        return None
+    utf8 = _quick_encoding(body, lowered)
+    if utf8 is None:
+        return None
+    try:
+        root = ElementTree.fromstring(
+            body, parser=None if utf8 else ElementTree.XMLParser(encoding="iso-8859-1")
+        )
+    except (ElementTree.ParseError, ValueError, LookupError):
+        return None
+    elements = [e for e in root.iter() if _local(e.tag) in _ITEM_NAMES]
+    if len(elements) != len(spans):
+        return None
+    items: list[QuickItem] = []
+    for element, (start, end) in zip(elements, spans, strict=True):
+        item_id = _element_id(element, base, utf8)
+        if not item_id:
             return None
-        items.append(QuickItem(item_id, opening.start(), end + 1))
+        items.append(QuickItem(item_id, start, end))
+    if len({item.id for item in items}) != len(items):
+        return None  # feedparser keeps duplicates; the digests by id would not
     return items
 
 
-def quick_ids(body: bytes) -> list[str] | None:
+def quick_ids(body: bytes, headers: Mapping[str, str] | None = None) -> list[str] | None:
     """The item ids of `quick_items`."""
-    items = quick_items(body)
+    items = quick_items(body, headers)
     return None if items is None else [item.id for item in items]
 
 
@@ -164,33 +198,106 @@ def only_items(body: bytes, items: list[QuickItem], keep: list[QuickItem]) -> by
     return head + b"".join(body[item.start : item.end] for item in keep) + tail
 
 
-def _block_id(name: bytes, block: bytes) -> str | None:
-    if name == b"item" and (about := _RDF_ABOUT.match(block)):
-        return _text(about.group(1))
-    if name == b"entry" and b"<source" in block:
-        block = _NESTED_SOURCE.sub(b"", block)  # the original feed's <id>, not the entry's
-    marker, pattern = _ID_ELEMENT[name]
-    if marker in block:
-        match = pattern.search(block)
-        return _text(match.group(1)) if match else None
-    if name == b"entry":
-        return None  # Atom links are chosen by rel and type: leave them to feedparser
-    link = _RSS_LINK.search(block)
-    return _text(link.group(1)) if link else None
+def _item_spans(body: bytes) -> list[tuple[int, int]] | None:
+    """The byte span of every <item> or <entry>, read from its tags; None when they do
+    not pair up (prefixed, nested, or an item tag inside CDATA or a comment)."""
+    tags = list(_ITEM_TAG.finditer(body))
+    if len(tags) % 2:
+        return None
+    spans = []
+    for opening, closing in zip(tags[::2], tags[1::2], strict=True):
+        slash, prefix, name = opening.groups()
+        if slash or prefix or closing.groups() != (b"/", None, name):
+            return None
+        end = body.find(b">", closing.start())
+        if end < 0:
+            return None
+        spans.append((opening.start(), end + 1))
+    return spans
 
 
-def _text(raw: bytes) -> str:
-    """An id's text, or "" when only the real parser could read it right."""
-    cdata = raw.startswith(b"<![CDATA[")
-    if cdata:
-        raw = raw[9:-3]
-    try:
-        text = raw.decode("utf-8")  # a legacy encoding's non-ASCII bytes fail here
-    except UnicodeDecodeError:
-        return ""
-    text = text if cdata else html.unescape(text)
-    if not text.isascii() and _feedparser_rereads(text):
-        return ""
+def _quick_encoding(body: bytes, headers: Mapping[str, str]) -> bool | None:
+    """Whether feedparser reads the document as UTF-8 (True), as some other encoding
+    that keeps ASCII as ASCII (False: only ASCII ids can be read alike), or None."""
+    content_type = headers.get("content-type", "")
+    match = _CHARSET.search(content_type)
+    declared = {_declared_xml_encoding(body), match.group(1).lower() if match else None}
+    # RFC 3023: a text/* type without a charset is US-ASCII, whatever the document says.
+    if content_type.lower().startswith("text/") and not match:
+        declared.add("us-ascii")
+    declared -= {None, "utf-8", "utf8"}
+    for name in declared:
+        try:
+            if "<&>;x".encode(name) != b"<&>;x":  # type: ignore[arg-type]
+                return None
+        except (LookupError, UnicodeError):
+            return None
+    return not declared
+
+
+def _local(tag: str) -> str:
+    """An ElementTree tag's local name, lower-cased as feedparser does ("{uri}GUID" -> "guid")."""
+    return tag[tag.rfind("}") + 1 :].lower()
+
+
+def _core(tag: str) -> bool:
+    """Whether feedparser reads the element as an RSS or Atom one, by its namespace.
+
+    Others are prefixed (`quick_items` leaves documents with another default namespace
+    to feedparser), and a prefixed `metadata:id` is no id to feedparser.
+    """
+    return tag[:1] != "{" or _core_namespace(tag[1 : tag.index("}")])
+
+
+def _core_namespace(uri: str) -> bool:
+    uri = uri.lower()
+    return uri in _CORE_NAMESPACES or "backend.userland.com/rss" in uri
+
+
+def _element_id(item: ElementTree.Element, base: str, utf8: bool) -> str | None:
+    """The id feedparser gives this item (its id, guid, rdf:about or link), or None
+    when it is not a plain case."""
+    if not _core(item.tag):
+        return None
+    ids: list[ElementTree.Element] = []
+    links: list[ElementTree.Element] = []
+    for child in item:
+        tag = child.tag
+        name = _local(tag)
+        core = name in _WATCHED and _core(tag)
+        if len(child):
+            # feedparser keeps the shallowest id, then the last one: one nested anywhere
+            # but in a <source> (the original feed's, kept apart) makes it not plain.
+            watched = _NESTING if core and name == "source" else _WATCHED
+            if any(
+                _local(e.tag) in watched and _core(e.tag) for e in child.iter() if e is not child
+            ):
+                return None
+        if not core or name == "source":
+            continue
+        if name in _ITEM_NAMES or len(child):
+            return None
+        (ids if name in _ID_NAMES else links).append(child)
+    if ids:
+        if len(ids) > 1:
+            return None
+        text = (ids[0].text or "").strip()
+        permalink = next(
+            (v for k, v in ids[0].attrib.items() if k.lower() == "ispermalink"), "true"
+        )
+        if text and permalink == "true":
+            text = _urljoin(base, text)
+    elif about := item.get(_RDF_ABOUT):
+        text = about
+    elif len(links) == 1 and not links[0].attrib and _local(item.tag) == "item":
+        # RSS links are resolved and have their entities "fixed" the way feedparser does;
+        # Atom links are chosen by rel and type: left to feedparser.
+        text = _urljoin(base, (links[0].text or "").strip()).replace("&amp;", "&")
+        text = _LINK_ENTITY.sub(r"&\g<1>", text)
+    else:
+        return None
+    if not text.isascii() and (not utf8 or _feedparser_rereads(text)):
+        return None
     return text.strip()
 
 

@@ -205,7 +205,7 @@ def _poll(
     if digest == state.body_hash:
         return _record_success(ctx, watch, state, now, fetched.status, "unchanged", cache, 0)
     seen = _seen(state.seen_ids)
-    items = quick_items(fetched.body)
+    items = quick_items(fetched.body, fetched.headers)
     stale: set[str] = set()  # known items whose bytes did not change: nothing to read
     if items is not None:
         digests = {item.id: item_digest(fetched.body, item) for item in items}
