@@ -7,6 +7,7 @@ here. A document that yields nothing usable is a `FeedError` saying why.
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import html
 import io
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from xml.etree import ElementTree
+from xml.parsers import expat
 from xml.sax import SAXParseException
 
 import feedparser
@@ -26,6 +28,9 @@ from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
 
 from monitor.errors import FeedError
+
+# An item id is stored with each article and kept, per feed, with every poll's ids.
+MAX_ID_CHARS = 1_000
 
 # Labels under which Korean sites serve CP949; CP949 is a superset of EUC-KR, so reading
 # any of them as CP949 loses nothing and decodes the UHC-only syllables (똠, 햏) too.
@@ -40,6 +45,8 @@ _ROOT_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 # expat's messages for input that stops inside the document: a cut-off response.
 _ENDED_EARLY = frozenset({"no element found", "unclosed token", "unclosed CDATA section"})
 _SPACELESS_OFFSET = re.compile(r"(\d)([+-]\d{4})$")
+# An entity reference XML does not predefine: its "&" escaped, the rest reads as text.
+_HTML_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)(?=[A-Za-z][\w.-]*;)")
 _LONG_MONTH = re.compile(
     r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?(?=\s)", re.IGNORECASE
 )
@@ -107,9 +114,15 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     entries = [entry for entry in (_entry(raw) for raw in parsed.entries) if entry is not None]
     exc = parsed.get("bozo_exception") if parsed.bozo else None
     broken_xml = isinstance(exc, SAXParseException)
-    # An encoding override alone leaves a sound (possibly empty) feed; broken XML without
-    # a single entry, or a document of no feed format, is nothing we can use.
-    if not entries and (broken_xml or not parsed.version):
+    # An encoding override alone leaves a sound (possibly empty) feed, and so do HTML
+    # entities (&hellip;) in a complete feed, which feedparser reads leniently; other
+    # broken XML without a single entry, or a document of no feed format, is nothing we
+    # can use.
+    if (
+        not entries
+        and not (parsed.version and _only_html_entities(exc, body))
+        and (broken_xml or not parsed.version)
+    ):
         raise FeedError(
             url, _why_not_a_feed(head, _describe_bozo(exc, body) if broken_xml else None)
         )
@@ -166,7 +179,7 @@ def quick_items(body: bytes, headers: Mapping[str, str] | None = None) -> list[Q
         )
     except (ElementTree.ParseError, ValueError, LookupError):
         return None
-    elements = [e for e in root.iter() if _local(e.tag) in _ITEM_NAMES]
+    elements = [e for e in root.iter() if _kind(e.tag) in _ITEM_NAMES]
     if len(elements) != len(spans):
         return None
     items: list[QuickItem] = []
@@ -235,49 +248,45 @@ def _quick_encoding(body: bytes, headers: Mapping[str, str]) -> bool | None:
     return not declared
 
 
-def _local(tag: str) -> str:
-    """An ElementTree tag's local name, lower-cased as feedparser does ("{uri}GUID" -> "guid")."""
-    return tag[tag.rfind("}") + 1 :].lower()
+@functools.lru_cache(maxsize=1024)
+def _kind(tag: str) -> str:
+    """What feedparser reads an element as, by its ElementTree tag: "item", "entry",
+    "guid", "id", "link" or "source" when it is that RSS or Atom element, else "".
 
-
-def _core(tag: str) -> bool:
-    """Whether feedparser reads the element as an RSS or Atom one, by its namespace.
-
-    Others are prefixed (`quick_items` leaves documents with another default namespace
-    to feedparser), and a prefixed `metadata:id` is no id to feedparser.
+    Names are lower-cased as feedparser does (<GUID> is a guid). An element of another
+    namespace is prefixed (`quick_items` leaves documents with another default namespace
+    to feedparser), and a prefixed `metadata:id` is no id to feedparser. Cached: a feed
+    repeats a few tags in every item.
     """
-    return tag[:1] != "{" or _core_namespace(tag[1 : tag.index("}")])
+    namespace, _, name = tag[1:].rpartition("}") if tag[:1] == "{" else ("", "", tag)
+    name = name.lower()
+    return name if name in _WATCHED and _core_namespace(namespace) else ""
 
 
 def _core_namespace(uri: str) -> bool:
+    """Whether feedparser reads elements of this namespace as RSS or Atom ones."""
     uri = uri.lower()
-    return uri in _CORE_NAMESPACES or "backend.userland.com/rss" in uri
+    return not uri or uri in _CORE_NAMESPACES or "backend.userland.com/rss" in uri
 
 
 def _element_id(item: ElementTree.Element, base: str, utf8: bool) -> str | None:
     """The id feedparser gives this item (its id, guid, rdf:about or link), or None
     when it is not a plain case."""
-    if not _core(item.tag):
-        return None
     ids: list[ElementTree.Element] = []
     links: list[ElementTree.Element] = []
     for child in item:
-        tag = child.tag
-        name = _local(tag)
-        core = name in _WATCHED and _core(tag)
+        kind = _kind(child.tag)
         if len(child):
             # feedparser keeps the shallowest id, then the last one: one nested anywhere
             # but in a <source> (the original feed's, kept apart) makes it not plain.
-            watched = _NESTING if core and name == "source" else _WATCHED
-            if any(
-                _local(e.tag) in watched and _core(e.tag) for e in child.iter() if e is not child
-            ):
+            watched = _NESTING if kind == "source" else _WATCHED
+            if any(_kind(e.tag) in watched for e in child.iter() if e is not child):
                 return None
-        if not core or name == "source":
+        if not kind or kind == "source":
             continue
-        if name in _ITEM_NAMES or len(child):
+        if kind in _ITEM_NAMES or len(child):
             return None
-        (ids if name in _ID_NAMES else links).append(child)
+        (ids if kind in _ID_NAMES else links).append(child)
     if ids:
         if len(ids) > 1:
             return None
@@ -289,7 +298,7 @@ def _element_id(item: ElementTree.Element, base: str, utf8: bool) -> str | None:
             text = _urljoin(base, text)
     elif about := item.get(_RDF_ABOUT):
         text = about
-    elif len(links) == 1 and not links[0].attrib and _local(item.tag) == "item":
+    elif len(links) == 1 and not links[0].attrib and _kind(item.tag) == "item":
         # RSS links are resolved and have their entities "fixed" the way feedparser does;
         # Atom links are chosen by rel and type: left to feedparser.
         text = _urljoin(base, (links[0].text or "").strip()).replace("&amp;", "&")
@@ -298,7 +307,7 @@ def _element_id(item: ElementTree.Element, base: str, utf8: bool) -> str | None:
         return None
     if not text.isascii() and (not utf8 or _feedparser_rereads(text)):
         return None
-    return text.strip()
+    return _bounded_id(text.strip())
 
 
 def _feedparser_rereads(text: str) -> bool:
@@ -353,6 +362,20 @@ def _strip_prolog(head: bytes) -> bytes:
     return re.sub(rb"^(\s*(<\?.*?\?>|<!--.*?-->|<![^>]*>))*", b"", head, flags=re.DOTALL)
 
 
+def _only_html_entities(exc: object, body: bytes) -> bool:
+    """Whether expat's only complaint is entities HTML has and XML lacks (`&hellip;`):
+    the document is well-formed once they are escaped."""
+    if not (isinstance(exc, SAXParseException) and exc.getMessage() == "undefined entity"):
+        return False
+    # Any ASCII-compatible encoding keeps the markup where it is; the text does not matter.
+    parser = expat.ParserCreate("iso-8859-1")
+    try:
+        parser.Parse(_HTML_ENTITY.sub(b"&amp;", body), True)
+    except expat.ExpatError:
+        return False
+    return True
+
+
 def _describe_bozo(exc: object, body: bytes) -> str:
     if isinstance(exc, SAXParseException):
         # feedparser prepends an XML declaration (one line) to a document without one.
@@ -371,7 +394,7 @@ def _entry(raw: dict[str, Any]) -> Entry | None:
     summary = raw.get("summary") or ""
     if not summary and raw.get("content"):
         summary = raw["content"][0].get("value") or ""
-    entry_id = (raw.get("id") or "").strip() or link
+    entry_id = _bounded_id((raw.get("id") or "").strip() or link)
     if not entry_id:
         if not (title or summary):
             return None
@@ -390,9 +413,18 @@ def _entry(raw: dict[str, Any]) -> Entry | None:
     )
 
 
+def _bounded_id(item_id: str) -> str:
+    """An id of at most MAX_ID_CHARS: a longer one by its hash, still stable, still unique."""
+    if len(item_id) <= MAX_ID_CHARS:
+        return item_id
+    raw = item_id.encode("utf-8", "surrogatepass")  # a JSON Feed may hold lone surrogates
+    return "sha1:" + hashlib.sha1(raw, usedforsecurity=False).hexdigest()
+
+
 def _content_id(title: str, summary: str) -> str:
     """A stable id for an item with neither guid nor link, so it still dedupes."""
-    digest = hashlib.sha1(f"{title}\n{summary}".encode(), usedforsecurity=False).hexdigest()
+    text = f"{title}\n{summary}".encode("utf-8", "surrogatepass")
+    digest = hashlib.sha1(text, usedforsecurity=False).hexdigest()
     return f"sha1:{digest}"
 
 
@@ -449,7 +481,7 @@ def _json_entry(item: object) -> Entry | None:
     link = str(item.get("url") or item.get("external_url") or "").strip()
     title = " ".join(str(item.get("title") or "").split())
     summary = str(item.get("summary") or item.get("content_html") or item.get("content_text") or "")
-    entry_id = str(item.get("id") or "").strip() or link
+    entry_id = _bounded_id(str(item.get("id") or "").strip() or link)
     if not entry_id:
         if not (title or summary):
             return None

@@ -23,11 +23,12 @@ from sqlmodel import Session
 from monitor import store
 from monitor.articles import Article, full_text, to_article
 from monitor.backoff import next_delay
-from monitor.errors import FeedError
+from monitor.errors import FeedError, ItemError
 from monitor.fetch import Fetcher
 from monitor.metrics import Metrics
 from monitor.observe import store_articles
 from monitor.parse import (
+    Entry,
     ParsedFeed,
     QuickItem,
     item_digest,
@@ -164,6 +165,16 @@ def poll_feed(
         result = _poll(ctx, watch, rule, state, now)
     except FeedError as exc:
         result = _record_failure(ctx, watch, url, exc, now, rule.every)
+    except Exception as exc:
+        # A bug or a database refusal must not stop a feed silently, poll after poll: it
+        # is a failed poll like any other, with a reason, and counts toward "degraded".
+        log.exception("poll crashed", extra={"feed": url})
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        reason = (
+            f"the poll crashed ({type(exc).__name__}: {first}); this is a bug in "
+            "funding-monitor or a database problem: the log has the traceback"
+        )
+        result = _record_failure(ctx, watch, url, FeedError(url, reason), now, rule.every)
     elapsed = time.perf_counter() - started
     ctx.metrics.polls.labels(result.result).inc()
     ctx.metrics.poll_seconds.observe(elapsed)
@@ -217,7 +228,7 @@ def _poll(
     entries = [e for e in parsed.entries if e.id not in stale]
     if items is None:
         cache["seen_ids"] = json.dumps(dict.fromkeys(sorted({e.id for e in entries})))
-    articles = [to_article(e, parsed, feed_url=url, fetched_at=now) for e in entries]
+    entries, articles = _articles(entries, parsed, url, now)
     if rule.full_text:
         articles = [_with_body(ctx.fetcher, a) for a in articles]
     stored = store_articles(
@@ -277,6 +288,20 @@ def _parse_fresh(
         if [e.id for e in parsed.entries] == [item.id for item in fresh]:
             return parsed
     return parse_feed(body, headers, url)
+
+
+def _articles(
+    entries: list[Entry], parsed: ParsedFeed, url: str, now: datetime
+) -> tuple[list[Entry], list[Article]]:
+    """The entries that make articles, and their articles: a bad item is skipped, with a
+    warning, and the rest of the feed is read."""
+    kept: list[tuple[Entry, Article]] = []
+    for entry in entries:
+        try:
+            kept.append((entry, to_article(entry, parsed, feed_url=url, fetched_at=now)))
+        except ItemError as exc:
+            log.warning("item skipped", extra={"feed": url, "item": exc.item, "error": exc.reason})
+    return [e for e, _ in kept], [a for _, a in kept]
 
 
 def _with_body(fetcher: Fetcher, article: Article) -> Article:
