@@ -43,6 +43,11 @@ log = logging.getLogger("monitor.poll")
 
 
 _FEEDS = FeedState.__table__  # type: ignore[attr-defined]
+# What one poll reads at most (README.md, Limits): articles, and their titles and summaries
+# in characters, about ten seconds of reading figures at worst. The rest of such a feed is
+# left unread, with a warning; real feeds hold tens of items.
+MAX_ITEMS_PER_POLL = 500
+MAX_POLL_TEXT_CHARS = 1_000_000
 
 
 class QuietPolls:
@@ -294,13 +299,24 @@ def _articles(
     entries: list[Entry], parsed: ParsedFeed, url: str, now: datetime
 ) -> tuple[list[Entry], list[Article]]:
     """The entries that make articles, and their articles: a bad item is skipped, with a
-    warning, and the rest of the feed is read."""
+    warning, and the rest of the feed is read, within the poll's budget."""
     kept: list[tuple[Entry, Article]] = []
-    for entry in entries:
+    text = 0
+    for index, entry in enumerate(entries):
+        if index == MAX_ITEMS_PER_POLL or text > MAX_POLL_TEXT_CHARS:
+            log.warning(
+                "items left unread: the poll's budget is spent; a feed this large is not "
+                "news, check what it is",
+                extra={"feed": url, "read": index, "unread": len(entries) - index},
+            )
+            break
         try:
-            kept.append((entry, to_article(entry, parsed, feed_url=url, fetched_at=now)))
+            article = to_article(entry, parsed, feed_url=url, fetched_at=now)
         except ItemError as exc:
             log.warning("item skipped", extra={"feed": url, "item": exc.item, "error": exc.reason})
+            continue
+        kept.append((entry, article))
+        text += len(article.title) + len(article.summary)
     return [e for e, _ in kept], [a for _, a in kept]
 
 

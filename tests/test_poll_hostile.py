@@ -26,7 +26,7 @@ from monitor.articles import (
 from monitor.fetch import Fetcher
 from monitor.observe import store_articles, sync_claims
 from monitor.parse import MAX_ID_CHARS
-from monitor.poll import Context, poll_feed
+from monitor.poll import MAX_ITEMS_PER_POLL, MAX_POLL_TEXT_CHARS, Context, poll_feed
 from monitor.rules import load_rules
 from monitor.store import AlertRow, ArticleRow, FeedState, ObservationRow
 from tests.feeddocs import Item, rss20
@@ -76,8 +76,6 @@ def test_one_bad_item_is_skipped_and_the_rest_of_the_feed_stored(
     """On PostgreSQL a NUL or a 4 kB value stopped the feed for good, every poll crashing."""
     long = "x" * 4096
     doc = {
-        "version": "https://jsonfeed.org/version/1.1",
-        "title": "Wire",
         "items": [
             {"id": "a-nul", "url": "https://w.example/nul", "title": "NUL\u0000 in\u0007 title"},
             {"id": "b-url", "url": f"https://w.example/{long}", "title": "a 4 kB link"},
@@ -87,7 +85,7 @@ def test_one_bad_item_is_skipped_and_the_rest_of_the_feed_stored(
             {"id": "f-plain", "url": "https://w.example/plain", "title": "Plain story"},
         ],
     }
-    feed_server.route("/json", json.dumps(doc).encode())
+    feed_server.route("/json", _json_feed(doc["items"]))
     url = feed_server.url("/json")
     ctx = _context(tmp_path, engine, fetcher, [url])
     result = poll_feed(ctx, url, now=NOW)
@@ -113,6 +111,41 @@ def test_a_long_publisher_is_bounded(
     ctx = _context(tmp_path, engine, fetcher, [url])
     assert poll_feed(ctx, url, now=NOW).result == "new"
     assert [len(row.publisher) for row in _articles(engine)] == [MAX_PUBLISHER_CHARS]
+
+
+def _json_feed(items: list[dict[str, str]]) -> bytes:
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
+
+
+def test_a_poll_reads_at_most_its_budget_of_items(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    items = [
+        {"id": f"i{n}", "url": f"https://w.example/{n}", "title": f"Story {n}"}
+        for n in range(MAX_ITEMS_PER_POLL + 100)
+    ]
+    feed_server.route("/json", _json_feed(items))
+    url = feed_server.url("/json")
+    ctx = _context(tmp_path, engine, fetcher, [url])
+    assert poll_feed(ctx, url, now=NOW).new_articles == MAX_ITEMS_PER_POLL
+
+
+def test_a_poll_reads_at_most_its_budget_of_text(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer
+) -> None:
+    """A 100 kB summary made one poll take 50 s at 733 MB; many long ones add up too."""
+    text = "Word " * (MAX_SUMMARY_CHARS // 5)
+    n = MAX_POLL_TEXT_CHARS // MAX_SUMMARY_CHARS + 20
+    items = [
+        {"id": f"i{i}", "url": f"https://w.example/{i}", "title": f"t{i}", "content_text": text}
+        for i in range(n)
+    ]
+    feed_server.route("/json", _json_feed(items))
+    url = feed_server.url("/json")
+    with Fetcher(connect_timeout=1, timeout=5, max_bytes=10_000_000) as fetcher:
+        ctx = _context(tmp_path, engine, fetcher, [url])
+        read = poll_feed(ctx, url, now=NOW).new_articles
+    assert MAX_POLL_TEXT_CHARS // MAX_SUMMARY_CHARS <= read <= n - 19
 
 
 def test_an_unexpected_error_is_a_failed_poll_with_a_reason_and_degrades_the_feed(
