@@ -127,12 +127,6 @@ def _read(body: bytes) -> None:
 
 
 @FUZZ
-@given(st.binary(max_size=2_000))
-def test_any_bytes(body):
-    _read(body)
-
-
-@FUZZ
 @given(_mutated())
 def test_mutated_feeds(body):
     _read(body)

@@ -83,11 +83,6 @@ def test_the_id_scan_is_linear_on_hostile_documents(name):
             {},
             "a guid beside rdf:about wins",
         ),
-        (
-            _rss("<item><GUID>g-1</GUID><guid>g-2</guid></item>"),
-            {},
-            "feedparser lower-cases names: two guids",
-        ),
     ],
 )
 def test_the_id_scan_gives_the_ids_feedparser_gives_or_none(doc, headers, why):
@@ -103,14 +98,6 @@ def test_ids_resolved_against_the_content_location_are_read_alike():
         "https://wire.example/news/story-1",
         "https://wire.example/news/story-2",
     ]
-
-
-def test_an_id_in_another_namespace_is_no_id():
-    doc = _rss(
-        "<item><guid>g-1</guid><metadata:id>42</metadata:id></item>",
-        root=' xmlns:metadata="http://search.cnbc.com/rss/2.0/modules/siteContentMetadata"',
-    )
-    assert quick_ids(doc) == _parsed_ids(doc) == ["g-1"]
 
 
 # Hypothesis: documents assembled from the shapes real and broken feeds take. Whenever

@@ -76,7 +76,6 @@ def test_an_alias_bomb_is_refused_within_its_budget(tmp_path):
         ("keywords: &k\n  - chip\n  - *k\n", 1, "keywords[1]: refers to itself"),
         ("entities: &e {x: *e}\n", 1, "entities.x: refers to itself"),
         ("? [a, b]\n: value\n", 1, "has a key that is a list or a mapping"),
-        ("watch: x\n  bad: indentation\n", 2, "is not valid YAML"),
     ],
 )
 def test_each_hostile_construct_is_a_file_line_error(tmp_path, text, line, expected):
