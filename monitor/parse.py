@@ -53,7 +53,7 @@ _LONG_MONTH = re.compile(
 
 # quick_items: item boundaries read with one linear pattern; ids read by expat (in C) the
 # way feedparser reads them, for the plain cases only.
-_ITEM_TAG = re.compile(rb"<(/?)([\w.-]+:)?(item|entry)[\s>/]")
+_ITEM_TAG = re.compile(rb"<(/?)([\w.-]+:)?((?i:item|entry))[\s>/]")
 # A DOCTYPE's own declarations (entities, default attributes), and the bases feedparser
 # resolves ids against: left to feedparser.
 _INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^<>\[]*\[")
@@ -105,12 +105,19 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     # Summaries become plain text (`articles.html_to_text`): neither sanitizing their HTML
     # nor resolving the links inside it would change a word, and together they cost a
     # third of the parse. Entry links are resolved either way.
-    parsed = feedparser.parse(
-        io.BytesIO(body),
-        response_headers=_korean_as_cp949(body, headers),
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(body),
+            response_headers=_korean_as_cp949(body, headers),
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as error:
+        # An encoding name of stray bytes, a tag name with two "}" (found by fuzzing):
+        # feedparser raises instead of flagging the document. It is no feed either way.
+        raise FeedError(
+            url, f"not a feed: the document could not be read ({type(error).__name__}: {error})"
+        ) from error
     entries = [entry for entry in (_entry(raw) for raw in parsed.entries) if entry is not None]
     exc = parsed.get("bozo_exception") if parsed.bozo else None
     broken_xml = isinstance(exc, SAXParseException)
@@ -213,14 +220,17 @@ def only_items(body: bytes, items: list[QuickItem], keep: list[QuickItem]) -> by
 
 def _item_spans(body: bytes) -> list[tuple[int, int]] | None:
     """The byte span of every <item> or <entry>, read from its tags; None when they do
-    not pair up (prefixed, nested, or an item tag inside CDATA or a comment)."""
+    not pair up (prefixed, nested, upper-case, or an item tag inside CDATA or a comment)."""
     tags = list(_ITEM_TAG.finditer(body))
     if len(tags) % 2:
         return None
     spans = []
     for opening, closing in zip(tags[::2], tags[1::2], strict=True):
         slash, prefix, name = opening.groups()
-        if slash or prefix or closing.groups() != (b"/", None, name):
+        # <ITEM> is an item to feedparser too: only lower-case names pair up with ElementTree's.
+        if slash or prefix or name not in (b"item", b"entry"):
+            return None
+        if closing.groups() != (b"/", None, name):
             return None
         end = body.find(b">", closing.start())
         if end < 0:
@@ -234,14 +244,14 @@ def _quick_encoding(body: bytes, headers: Mapping[str, str]) -> bool | None:
     that keeps ASCII as ASCII (False: only ASCII ids can be read alike), or None."""
     content_type = headers.get("content-type", "")
     match = _CHARSET.search(content_type)
-    declared = {_declared_xml_encoding(body), match.group(1).lower() if match else None}
+    declared = {_declared_xml_encoding(body) or "utf-8", match.group(1).lower() if match else ""}
     # RFC 3023: a text/* type without a charset is US-ASCII, whatever the document says.
     if content_type.lower().startswith("text/") and not match:
         declared.add("us-ascii")
-    declared -= {None, "utf-8", "utf8"}
+    declared -= {"", "utf-8", "utf8"}
     for name in declared:
         try:
-            if "<&>;x".encode(name) != b"<&>;x":  # type: ignore[arg-type]
+            if "<&>;x".encode(name) != b"<&>;x":
                 return None
         except (LookupError, UnicodeError):
             return None
