@@ -141,7 +141,11 @@ def _is_tracking(name: str) -> bool:
 def to_article(entry: Entry, feed: ParsedFeed, *, feed_url: str, fetched_at: datetime) -> Article:
     """Clean one entry. `fetched_at` dates an entry the feed left undated."""
     link = entry.link or (entry.id if entry.id.startswith(("http://", "https://")) else "")
-    url = canonical_url(urljoin(feed_url, link) if link else feed_url)
+    try:
+        url = canonical_url(urljoin(feed_url, link) if link else feed_url)
+        host = (urlsplit(url).hostname or "").removeprefix("www.")
+    except ValueError as exc:  # "https://[not-an-address]/": found by fuzzing
+        raise ItemError(link[:100], f"its link is not a URL ({exc})") from exc
     title = _collapse(_TAG.sub("", entry.title))
     if entry.source:
         title = strip_publisher(title, entry.source)
@@ -149,7 +153,6 @@ def to_article(entry: Entry, feed: ParsedFeed, *, feed_url: str, fetched_at: dat
     published = entry.published or entry.updated or fetched_at
     if published.tzinfo is None:
         published = published.replace(tzinfo=UTC)
-    host = (urlsplit(url).hostname or "").removeprefix("www.")
     return Article(
         url=url,
         title=title,
