@@ -312,8 +312,11 @@ def load_watch(file: Path) -> tuple[Watch, int]:
     try:
         watch = Watch.model_validate(data)
     except ValidationError as exc:
+        unreadable = {error.path for error in errors}  # each said why already
         for err in exc.errors():
             loc = tuple(err["loc"])
+            if _key_path(loc) in unreadable:
+                continue
             errors.append(
                 RulesError(name, _line_of(lines, loc), _key_path(loc), _message(err, data))
             )
