@@ -7,17 +7,33 @@ always set. Only `full_text` does I/O, through the same `Fetcher` and its limits
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
+from monitor.errors import ItemError
 from monitor.fetch import Fetcher
 from monitor.googlenews import strip_publisher
 from monitor.parse import Entry, ParsedFeed
 
+# What one item may bring, whatever its feed sends. Stored values stay within what
+# PostgreSQL indexes (a btree row of about 2,700 bytes: url; title_key with publisher);
+# the text read for figures, whose reading grows faster than the text, stays within a
+# fraction of a second an article. Documented in README.md (Limits).
+MAX_URL_BYTES = 2_000  # a longer link: the item is skipped
+MAX_TITLE_CHARS = 500
+MAX_TITLE_KEY_CHARS = 300
+MAX_PUBLISHER_CHARS = 200
+MAX_SUMMARY_CHARS = 10_000  # plain text, after cleaning
+MAX_BODY_CHARS = 50_000  # full text, `full_text` feeds
+MAX_FIGURES = 100  # money figures read in one article
+# Markup is longer than its text: a summary's HTML is cut at this many characters first.
+_MAX_MARKUP_CHARS = 8 * MAX_SUMMARY_CHARS
+# NUL (PostgreSQL refuses it), other control characters and lone surrogates (no UTF-8).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _TRACKING_PARAMS = frozenset({"fbclid", "oc", "gclid"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
@@ -25,7 +41,16 @@ _BLOCK_TAGS = frozenset(
     {"p", "div", "br", "tr", "td", "th", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"}
     | {"blockquote", "section", "article", "header", "footer", "figure", "figcaption", "hr"}
 )
-_INVISIBLE_TAGS = frozenset({"script", "style", "template", "noscript"})
+_RAW_TEXT_TAGS = frozenset({"script", "style"})  # text up to their end tag, unread
+_HIDDEN_TAGS = frozenset({"template", "noscript"})
+# One token of HTML: a comment (or one left open to the end), a start or end tag, or a
+# declaration. Possessive quantifiers, and no part crosses a "<": never backtracks.
+_MARKUP = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<(/?)([A-Za-z][A-Za-z0-9:-]*+)(?:\"[^\"<]*+\"|'[^'<]*+'|[^<>\"']++)*+>?"
+    r"|<[!?][^<>]*+>?",
+    re.DOTALL,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +67,25 @@ class Article:
     feed_url: str
     body: str | None = None  # full text, when the feed asks for it
 
+    def __post_init__(self) -> None:
+        """Clean and bound what the feed sent, however the article was built (`replace`
+        too); raise `ItemError` for a link too long to store."""
+        for name, limit in _TEXT_LIMITS.items():
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _CONTROL.sub("", value)[:limit])
+        if len(self.url.encode("utf-8", "replace")) > MAX_URL_BYTES:
+            raise ItemError(
+                self.url[:100] + "...",
+                f"its link is {len(self.url):,} characters long; links of more than "
+                f"{MAX_URL_BYTES:,} bytes are not stored",
+            )
+
     @property
     def title_key(self) -> str:
         """The title reduced to letters and digits, so syndicated copies compare equal."""
         folded = unicodedata.normalize("NFKC", self.title).casefold()
-        return "".join(ch for ch in folded if ch.isalnum())
+        return "".join(ch for ch in folded if ch.isalnum())[:MAX_TITLE_KEY_CHARS]
 
     @property
     def content_hash(self) -> str:
@@ -54,6 +93,16 @@ class Article:
         place under the same URL hashes differently and is read again. The full text
         fetched for `full_text` feeds is left out: pages change with every visit."""
         return hashlib.sha256(f"{self.title}\n{self.summary}".encode()).hexdigest()
+
+
+_TEXT_LIMITS = {
+    "url": None,
+    "title": MAX_TITLE_CHARS,
+    "summary": MAX_SUMMARY_CHARS,
+    "publisher": MAX_PUBLISHER_CHARS,
+    "guid": None,
+    "body": MAX_BODY_CHARS,
+}
 
 
 def canonical_url(url: str) -> str:
@@ -92,15 +141,18 @@ def _is_tracking(name: str) -> bool:
 def to_article(entry: Entry, feed: ParsedFeed, *, feed_url: str, fetched_at: datetime) -> Article:
     """Clean one entry. `fetched_at` dates an entry the feed left undated."""
     link = entry.link or (entry.id if entry.id.startswith(("http://", "https://")) else "")
-    url = canonical_url(urljoin(feed_url, link) if link else feed_url)
+    try:
+        url = canonical_url(urljoin(feed_url, link) if link else feed_url)
+        host = (urlsplit(url).hostname or "").removeprefix("www.")
+    except ValueError as exc:  # "https://[not-an-address]/": found by fuzzing
+        raise ItemError(link[:100], f"its link is not a URL ({exc})") from exc
     title = _collapse(_TAG.sub("", entry.title))
     if entry.source:
         title = strip_publisher(title, entry.source)
-    summary = html_to_text(entry.summary)
+    summary = html_to_text(entry.summary[:_MAX_MARKUP_CHARS])
     published = entry.published or entry.updated or fetched_at
     if published.tzinfo is None:
         published = published.replace(tzinfo=UTC)
-    host = (urlsplit(url).hostname or "").removeprefix("www.")
     return Article(
         url=url,
         title=title,
@@ -133,17 +185,58 @@ def _is_hangul(ch: str) -> bool:
 
 
 def html_to_text(markup: str) -> str:
-    """Readable plain text from a feed's HTML summary.
+    """Readable plain text from a feed's HTML summary, in time linear in its length.
 
     Entities are unescaped and whitespace collapsed; list items (a Google News cluster is
-    an <ol> of headlines) are joined with "; " so headlines do not run together.
+    an <ol> of headlines) are joined with "; " so headlines do not run together. Read
+    with one pattern that never backtracks, not `html.parser`, which took 105 s on
+    400 kB of "<a".
     """
     if "<" not in markup and "&" not in markup:
         return _collapse(markup)
-    parser = _TextExtractor()
-    parser.feed(markup)
-    parser.close()
-    return parser.text()
+    items: list[list[str]] = [[]]
+    hidden = pos = 0
+    while (token := _MARKUP.search(markup, pos)) is not None:
+        if not hidden and token.start() > pos:
+            items[-1].append(html.unescape(markup[pos : token.start()]))
+        pos = token.end()
+        if not token.group(2):
+            continue  # a comment, a declaration
+        tag = token.group(2).lower()
+        if token.group(1):
+            _end_tag(items, tag)
+            hidden = max(0, hidden - 1) if tag in _HIDDEN_TAGS else hidden
+            continue
+        if tag in _RAW_TEXT_TAGS:  # their text is no markup: skip to their end tag
+            end = re.compile(f"</{tag}[^<>]*+>?", re.IGNORECASE).search(markup, pos)
+            pos = end.end() if end else len(markup)
+            continue
+        hidden += tag in _HIDDEN_TAGS
+        _start_tag(items, tag)
+        if token.group(0).endswith("/>"):
+            _end_tag(items, tag)
+    if not hidden:
+        items[-1].append(html.unescape(markup[pos:]))
+    pieces = (_collapse("".join(item)) for item in items)
+    return "; ".join(piece for piece in pieces if piece)
+
+
+def _start_tag(items: list[list[str]], tag: str) -> None:
+    if tag == "li":
+        items.append([])
+    elif tag in _BLOCK_TAGS:
+        items[-1].append(" ")
+    elif tag == "font" and items[-1] and items[-1][-1].endswith("\xa0\xa0"):
+        # Google News writes "headline&nbsp;&nbsp;<font>publisher</font>": keep them apart
+        # the way its titles do.
+        items[-1].append(" - ")
+
+
+def _end_tag(items: list[list[str]], tag: str) -> None:
+    if tag == "li":
+        items.append([])
+    elif tag in _BLOCK_TAGS:
+        items[-1].append(" ")
 
 
 def full_text(fetcher: Fetcher, url: str, *, deadline: float | None = None) -> str | None:
@@ -165,40 +258,3 @@ def full_text(fetcher: Fetcher, url: str, *, deadline: float | None = None) -> s
 
 def _collapse(text: str) -> str:
     return " ".join(text.split())
-
-
-class _TextExtractor(HTMLParser):
-    """Collects text, turning block boundaries into spaces and list items into "; "."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self._items: list[list[str]] = [[]]
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._hidden += 1
-        elif tag == "li":
-            self._items.append([])
-        elif tag in _BLOCK_TAGS:
-            self._items[-1].append(" ")
-        elif tag == "font" and self._items[-1] and self._items[-1][-1].endswith("\xa0\xa0"):
-            # Google News writes "headline&nbsp;&nbsp;<font>publisher</font>": keep them apart
-            # the way its titles do.
-            self._items[-1].append(" - ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag == "li":
-            self._items.append([])
-        elif tag in _BLOCK_TAGS:
-            self._items[-1].append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self._items[-1].append(data)
-
-    def text(self) -> str:
-        pieces = (_collapse("".join(item)) for item in self._items)
-        return "; ".join(piece for piece in pieces if piece)

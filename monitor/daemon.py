@@ -189,13 +189,24 @@ class Daemon:
         return results
 
     def reload(self) -> bool:
-        """Load the rules again; on any error keep the running ones and say why."""
+        """Load the rules again; on any error keep the running ones and say why.
+
+        Never raises: a SIGHUP must not stop the daemon (the README promises it keeps
+        the running rules), whatever the files hold or the database answers.
+        """
         try:
             rules = load_rules(self.settings.rules, google_news_url=self.settings.google_news_url)
+            ctx = self._context(rules)
         except RulesErrors as exc:
             log.error("rules not reloaded; keeping the running rules:\n%s", exc)
             return False
-        self.ctx = self._context(rules)
+        except Exception:
+            log.exception(
+                "rules not reloaded: an unexpected error (in the log below); keeping the "
+                "running rules. Fix the cause, then send SIGHUP again"
+            )
+            return False
+        self.ctx = ctx
         log.info(
             "rules reloaded", extra={"watches": len(rules.watches), "feeds": len(self.ctx.feeds())}
         )

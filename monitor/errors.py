@@ -44,6 +44,15 @@ class FeedError(MonitorError):
         super().__init__(f"{url}: {reason}")
 
 
+class ItemError(MonitorError):
+    """One feed item cannot be used (say, a URL too long to store); the rest of the feed is."""
+
+    def __init__(self, item: str, reason: str) -> None:
+        self.item = item
+        self.reason = reason
+        super().__init__(f"{item}: {reason}")
+
+
 class DeliveryError(MonitorError):
     """Slack (or the webhook) did not take a message.
 

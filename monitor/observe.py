@@ -28,7 +28,7 @@ from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlmodel import Session
 
 from monitor import store
-from monitor.articles import Article
+from monitor.articles import MAX_FIGURES, Article
 from monitor.attribution import Attribution, attribute
 from monitor.currency import to_usd
 from monitor.diff import (
@@ -159,7 +159,7 @@ def store_articles(
     prepared = []
     for article in sorted(articles, key=lambda a: a.published):
         text = "\n".join(p for p in (article.title, article.summary, article.body) if p)
-        figures = extract(text)
+        figures = extract(text)[:MAX_FIGURES]  # what one article may cost to attribute
         found = attribute(watch, article.title, text, figures) if figures else []
         prepared.append((article, found))
     stored = edited = alerts = attributed = 0

@@ -7,8 +7,8 @@ here. A document that yields nothing usable is a `FeedError` saying why.
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
-import html
 import io
 import json
 import re
@@ -18,11 +18,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from xml.etree import ElementTree
+from xml.parsers import expat
 from xml.sax import SAXParseException
 
 import feedparser
+from feedparser.mixin import _FeedParserMixin
+from feedparser.urls import _urljoin, make_safe_absolute_uri
 
 from monitor.errors import FeedError
+
+# An item id is stored with each article and kept, per feed, with every poll's ids.
+MAX_ID_CHARS = 1_000
 
 # Labels under which Korean sites serve CP949; CP949 is a superset of EUC-KR, so reading
 # any of them as CP949 loses nothing and decodes the UHC-only syllables (똠, 햏) too.
@@ -36,20 +43,30 @@ _ROOT_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 # expat's messages for input that stops inside the document: a cut-off response.
 _ENDED_EARLY = frozenset({"no element found", "unclosed token", "unclosed CDATA section"})
 _SPACELESS_OFFSET = re.compile(r"(\d)([+-]\d{4})$")
+# An entity reference XML does not predefine: its "&" escaped, the rest reads as text.
+_HTML_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)(?=[A-Za-z][\w.-]*;)")
 _LONG_MONTH = re.compile(
     r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?(?=\s)", re.IGNORECASE
 )
 
-# quick_ids: item boundaries, then each item's id element or link, read with plain regexes.
-_ITEM_TAG = re.compile(rb"<(/?)([\w.-]+:)?(item|entry)[\s>/]")
-_NESTED_SOURCE = re.compile(rb"<source[\s>].*?</source\s*>", re.DOTALL)
-_RDF_ABOUT = re.compile(rb"""^[^>]*\brdf:about\s*=\s*["']([^"']*)["']""")
-_TEXT = rb"\s*(<!\[CDATA\[.*?\]\]>|[^<]*)\s*"
-_ID_ELEMENT = {
-    b"item": (b"<guid", re.compile(rb"<guid(?:\s[^>]*)?>" + _TEXT + rb"</guid\s*>", re.DOTALL)),
-    b"entry": (b"<id>", re.compile(rb"<id>" + _TEXT + rb"</id\s*>", re.DOTALL)),
-}
-_RSS_LINK = re.compile(rb"<link(?:\s[^>]*)?>" + _TEXT + rb"</link\s*>", re.DOTALL)
+# quick_items: item boundaries read with one linear pattern; ids read by expat (in C) the
+# way feedparser reads them, for the plain cases only.
+_ITEM_TAG = re.compile(rb"<(/?)([\w.-]+:)?((?i:item|entry))[\s>/]")
+# A DOCTYPE's own declarations (entities, default attributes), and the bases feedparser
+# resolves ids against: left to feedparser.
+_INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^<>\[]*\[")
+_BASE_ATTRIBUTE = re.compile(rb"""base\s*=\s*["']""")  # xml:base, or a plain base="..."
+_ITEM_NAMES = frozenset({"item", "entry"})
+_ID_NAMES = frozenset({"id", "guid"})
+_WATCHED = _ID_NAMES | _ITEM_NAMES | {"link", "source"}
+_NESTING = _ITEM_NAMES | {"source"}
+_RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
+# The namespaces feedparser reads as RSS or Atom, lower-cased as it matches them.
+_CORE_NAMESPACES = frozenset(
+    uri.lower() for uri, prefix in _FeedParserMixin.namespaces.items() if prefix == ""
+)
+_DEFAULT_NAMESPACE = re.compile(rb"""xmlns\s*=\s*["']([^"'<>]*)""")
+_LINK_ENTITY = re.compile(r"&([A-Za-z0-9_]+);")  # feedparser's "fix" of links, as it does it
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,18 +103,31 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     # Summaries become plain text (`articles.html_to_text`): neither sanitizing their HTML
     # nor resolving the links inside it would change a word, and together they cost a
     # third of the parse. Entry links are resolved either way.
-    parsed = feedparser.parse(
-        io.BytesIO(body),
-        response_headers=_korean_as_cp949(body, headers),
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(body),
+            response_headers=_korean_as_cp949(body, headers),
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as error:
+        # An encoding name of stray bytes, a tag name with two "}" (found by fuzzing):
+        # feedparser raises instead of flagging the document. It is no feed either way.
+        raise FeedError(
+            url, f"not a feed: the document could not be read ({type(error).__name__}: {error})"
+        ) from error
     entries = [entry for entry in (_entry(raw) for raw in parsed.entries) if entry is not None]
     exc = parsed.get("bozo_exception") if parsed.bozo else None
     broken_xml = isinstance(exc, SAXParseException)
-    # An encoding override alone leaves a sound (possibly empty) feed; broken XML without
-    # a single entry, or a document of no feed format, is nothing we can use.
-    if not entries and (broken_xml or not parsed.version):
+    # An encoding override alone leaves a sound (possibly empty) feed, and so do HTML
+    # entities (&hellip;) in a complete feed, which feedparser reads leniently; other
+    # broken XML without a single entry, or a document of no feed format, is nothing we
+    # can use.
+    if (
+        not entries
+        and not (parsed.version and _only_html_entities(exc, body))
+        and (broken_xml or not parsed.version)
+    ):
         raise FeedError(
             url, _why_not_a_feed(head, _describe_bozo(exc, body) if broken_xml else None)
         )
@@ -118,36 +148,59 @@ class QuickItem:
     end: int
 
 
-def quick_items(body: bytes) -> list[QuickItem] | None:
-    """The items `parse_feed` would give, in order, read with regexes; None if unsure.
+def quick_items(body: bytes, headers: Mapping[str, str] | None = None) -> list[QuickItem] | None:
+    """The items `parse_feed` would give, in order, with the ids it would give; None if unsure.
 
-    Costs a small fraction of a feedparser run, so an unchanged feed need not be parsed
-    and a changed one need only have its new items parsed (`only_items`). Any doubt
-    returns None (parse it all), never a list that could hide a new item or an error: a
-    document with no items at all is left to the real parser too.
+    Costs a fraction of a feedparser run (expat builds the tree in C; only the items are
+    visited in Python), so an unchanged feed need not be parsed and a changed one need
+    only have its new items parsed (`only_items`). Linear in the body: no backtracking
+    pattern reads an item. Any doubt (a document that is not well-formed XML, which
+    feedparser reads with its lenient parser; a DOCTYPE's declarations; `xml:base`; an id
+    that is not a plain child of its item; a duplicate id) returns None, so the document is parsed,
+    never a list that could hide a new item or an error. `headers` are the response's:
+    feedparser resolves ids against their Content-Location.
     """
     if not body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return None
-    tags = list(_ITEM_TAG.finditer(body))
-    if not tags or len(tags) % 2:
+    if _INTERNAL_SUBSET.search(body) or _BASE_ATTRIBUTE.search(body):
         return None
-    items = []
-    for opening, closing in zip(tags[::2], tags[1::2], strict=True):
-        slash, prefix, name = opening.groups()
-        # Prefixed names, nesting or an item inside CDATA or a comment: not our simple shape.
-        if slash or prefix or closing.groups() != (b"/", None, name):
+    # Unprefixed elements of another namespace may still be feedparser's items and ids.
+    for declared in _DEFAULT_NAMESPACE.finditer(body):
+        if not _core_namespace(declared.group(1).decode("utf-8", "replace")):
             return None
-        item_id = _block_id(name, body[opening.end() - 1 : closing.start()])
-        end = body.find(b">", closing.start())
-        if not item_id or end < 0:
+    spans = _item_spans(body)
+    if not spans:
+        return None  # no items at all: left to the real parser, to say why
+    lowered = {name.lower(): value for name, value in (headers or {}).items()}
+    base = lowered.get("content-location", "")
+    if base and make_safe_absolute_uri(base, base) != base:
+        return None
+    utf8 = _quick_encoding(body, lowered)
+    if utf8 is None:
+        return None
+    try:
+        root = ElementTree.fromstring(
+            body, parser=None if utf8 else ElementTree.XMLParser(encoding="iso-8859-1")
+        )
+    except (ElementTree.ParseError, ValueError, LookupError):
+        return None
+    elements = [e for e in root.iter() if _kind(e.tag) in _ITEM_NAMES]
+    if len(elements) != len(spans):
+        return None
+    items: list[QuickItem] = []
+    for element, (start, end) in zip(elements, spans, strict=True):
+        item_id = _element_id(element, base, utf8)
+        if not item_id:
             return None
-        items.append(QuickItem(item_id, opening.start(), end + 1))
+        items.append(QuickItem(item_id, start, end))
+    if len({item.id for item in items}) != len(items):
+        return None  # feedparser keeps duplicates; the digests by id would not
     return items
 
 
-def quick_ids(body: bytes) -> list[str] | None:
+def quick_ids(body: bytes, headers: Mapping[str, str] | None = None) -> list[str] | None:
     """The item ids of `quick_items`."""
-    items = quick_items(body)
+    items = quick_items(body, headers)
     return None if items is None else [item.id for item in items]
 
 
@@ -163,34 +216,106 @@ def only_items(body: bytes, items: list[QuickItem], keep: list[QuickItem]) -> by
     return head + b"".join(body[item.start : item.end] for item in keep) + tail
 
 
-def _block_id(name: bytes, block: bytes) -> str | None:
-    if name == b"item" and (about := _RDF_ABOUT.match(block)):
-        return _text(about.group(1))
-    if name == b"entry" and b"<source" in block:
-        block = _NESTED_SOURCE.sub(b"", block)  # the original feed's <id>, not the entry's
-    marker, pattern = _ID_ELEMENT[name]
-    if marker in block:
-        match = pattern.search(block)
-        return _text(match.group(1)) if match else None
-    if name == b"entry":
-        return None  # Atom links are chosen by rel and type: leave them to feedparser
-    link = _RSS_LINK.search(block)
-    return _text(link.group(1)) if link else None
+def _item_spans(body: bytes) -> list[tuple[int, int]] | None:
+    """The byte span of every <item> or <entry>, read from its tags; None when they do
+    not pair up (prefixed, nested, upper-case, or an item tag inside CDATA or a comment)."""
+    tags = list(_ITEM_TAG.finditer(body))
+    if len(tags) % 2:
+        return None
+    spans = []
+    for opening, closing in zip(tags[::2], tags[1::2], strict=True):
+        slash, prefix, name = opening.groups()
+        # <ITEM> is an item to feedparser too: only lower-case names pair up with ElementTree's.
+        if slash or prefix or name not in (b"item", b"entry"):
+            return None
+        if closing.groups() != (b"/", None, name):
+            return None
+        end = body.find(b">", closing.start())
+        if end < 0:
+            return None
+        spans.append((opening.start(), end + 1))
+    return spans
 
 
-def _text(raw: bytes) -> str:
-    """An id's text, or "" when only the real parser could read it right."""
-    cdata = raw.startswith(b"<![CDATA[")
-    if cdata:
-        raw = raw[9:-3]
-    try:
-        text = raw.decode("utf-8")  # a legacy encoding's non-ASCII bytes fail here
-    except UnicodeDecodeError:
-        return ""
-    text = text if cdata else html.unescape(text)
-    if not text.isascii() and _feedparser_rereads(text):
-        return ""
-    return text.strip()
+def _quick_encoding(body: bytes, headers: Mapping[str, str]) -> bool | None:
+    """Whether feedparser reads the document as UTF-8 (True), as some other encoding
+    that keeps ASCII as ASCII (False: only ASCII ids can be read alike), or None."""
+    content_type = headers.get("content-type", "")
+    match = _CHARSET.search(content_type)
+    declared = {_declared_xml_encoding(body) or "utf-8", match.group(1).lower() if match else ""}
+    # RFC 3023: a text/* type without a charset is US-ASCII, whatever the document says.
+    if content_type.lower().startswith("text/") and not match:
+        declared.add("us-ascii")
+    declared -= {"", "utf-8", "utf8"}
+    for name in declared:
+        try:
+            if "<&>;x".encode(name) != b"<&>;x":
+                return None
+        except (LookupError, UnicodeError):
+            return None
+    return not declared
+
+
+@functools.lru_cache(maxsize=1024)
+def _kind(tag: str) -> str:
+    """What feedparser reads an element as, by its ElementTree tag: "item", "entry",
+    "guid", "id", "link" or "source" when it is that RSS or Atom element, else "".
+
+    Names are lower-cased as feedparser does (<GUID> is a guid). An element of another
+    namespace is prefixed (`quick_items` leaves documents with another default namespace
+    to feedparser), and a prefixed `metadata:id` is no id to feedparser. Cached: a feed
+    repeats a few tags in every item.
+    """
+    namespace, _, name = tag[1:].rpartition("}") if tag[:1] == "{" else ("", "", tag)
+    name = name.lower()
+    return name if name in _WATCHED and _core_namespace(namespace) else ""
+
+
+def _core_namespace(uri: str) -> bool:
+    """Whether feedparser reads elements of this namespace as RSS or Atom ones."""
+    uri = uri.lower()
+    return not uri or uri in _CORE_NAMESPACES or "backend.userland.com/rss" in uri
+
+
+def _element_id(item: ElementTree.Element, base: str, utf8: bool) -> str | None:
+    """The id feedparser gives this item (its id, guid, rdf:about or link), or None
+    when it is not a plain case."""
+    ids: list[ElementTree.Element] = []
+    links: list[ElementTree.Element] = []
+    for child in item:
+        kind = _kind(child.tag)
+        if len(child):
+            # feedparser keeps the shallowest id, then the last one: one nested anywhere
+            # but in a <source> (the original feed's, kept apart) makes it not plain.
+            watched = _NESTING if kind == "source" else _WATCHED
+            if any(_kind(e.tag) in watched for e in child.iter() if e is not child):
+                return None
+        if not kind or kind == "source":
+            continue
+        if kind in _ITEM_NAMES or len(child):
+            return None
+        (ids if kind in _ID_NAMES else links).append(child)
+    if ids:
+        if len(ids) > 1:
+            return None
+        text = (ids[0].text or "").strip()
+        permalink = next(
+            (v for k, v in ids[0].attrib.items() if k.lower() == "ispermalink"), "true"
+        )
+        if text and permalink == "true":
+            text = _urljoin(base, text)
+    elif about := item.get(_RDF_ABOUT):
+        text = about
+    elif len(links) == 1 and not links[0].attrib and _kind(item.tag) == "item":
+        # RSS links are resolved and have their entities "fixed" the way feedparser does;
+        # Atom links are chosen by rel and type: left to feedparser.
+        text = _urljoin(base, (links[0].text or "").strip()).replace("&amp;", "&")
+        text = _LINK_ENTITY.sub(r"&\g<1>", text)
+    else:
+        return None
+    if not text.isascii() and (not utf8 or _feedparser_rereads(text)):
+        return None
+    return _bounded_id(text.strip())
 
 
 def _feedparser_rereads(text: str) -> bool:
@@ -242,6 +367,20 @@ def _strip_prolog(head: bytes) -> bytes:
     return re.sub(rb"^(\s*(<\?.*?\?>|<!--.*?-->|<![^>]*>))*", b"", head, flags=re.DOTALL)
 
 
+def _only_html_entities(exc: object, body: bytes) -> bool:
+    """Whether expat's only complaint is entities HTML has and XML lacks (`&hellip;`):
+    the document is well-formed once they are escaped."""
+    if not (isinstance(exc, SAXParseException) and exc.getMessage() == "undefined entity"):
+        return False
+    # Any ASCII-compatible encoding keeps the markup where it is; the text does not matter.
+    parser = expat.ParserCreate("iso-8859-1")
+    try:
+        parser.Parse(_HTML_ENTITY.sub(b"&amp;", body), True)
+    except expat.ExpatError:
+        return False
+    return True
+
+
 def _describe_bozo(exc: object, body: bytes) -> str:
     if isinstance(exc, SAXParseException):
         # feedparser prepends an XML declaration (one line) to a document without one.
@@ -260,7 +399,7 @@ def _entry(raw: dict[str, Any]) -> Entry | None:
     summary = raw.get("summary") or ""
     if not summary and raw.get("content"):
         summary = raw["content"][0].get("value") or ""
-    entry_id = (raw.get("id") or "").strip() or link
+    entry_id = _bounded_id((raw.get("id") or "").strip() or link)
     if not entry_id:
         if not (title or summary):
             return None
@@ -279,9 +418,18 @@ def _entry(raw: dict[str, Any]) -> Entry | None:
     )
 
 
+def _bounded_id(item_id: str) -> str:
+    """An id of at most MAX_ID_CHARS: a longer one by its hash, still stable, still unique."""
+    if len(item_id) <= MAX_ID_CHARS:
+        return item_id
+    raw = item_id.encode("utf-8", "surrogatepass")  # a JSON Feed may hold lone surrogates
+    return "sha1:" + hashlib.sha1(raw, usedforsecurity=False).hexdigest()
+
+
 def _content_id(title: str, summary: str) -> str:
     """A stable id for an item with neither guid nor link, so it still dedupes."""
-    digest = hashlib.sha1(f"{title}\n{summary}".encode(), usedforsecurity=False).hexdigest()
+    text = f"{title}\n{summary}".encode("utf-8", "surrogatepass")
+    digest = hashlib.sha1(text, usedforsecurity=False).hexdigest()
     return f"sha1:{digest}"
 
 
@@ -338,7 +486,7 @@ def _json_entry(item: object) -> Entry | None:
     link = str(item.get("url") or item.get("external_url") or "").strip()
     title = " ".join(str(item.get("title") or "").split())
     summary = str(item.get("summary") or item.get("content_html") or item.get("content_text") or "")
-    entry_id = str(item.get("id") or "").strip() or link
+    entry_id = _bounded_id(str(item.get("id") or "").strip() or link)
     if not entry_id:
         if not (title or summary):
             return None

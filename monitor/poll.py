@@ -24,7 +24,7 @@ from monitor import store
 from monitor.articles import Article, full_text, to_article
 from monitor.attribution import mentions
 from monitor.backoff import next_delay
-from monitor.errors import FeedError
+from monitor.errors import FeedError, ItemError
 from monitor.fetch import Fetcher
 from monitor.metrics import Metrics
 from monitor.observe import store_articles
@@ -44,6 +44,11 @@ log = logging.getLogger("monitor.poll")
 
 
 _FEEDS = FeedState.__table__  # type: ignore[attr-defined]
+# What one poll reads at most (README.md, Limits): articles, and their titles and summaries
+# in characters, about ten seconds of reading figures at worst. The rest of such a feed is
+# left unread, with a warning; real feeds hold tens of items.
+MAX_ITEMS_PER_POLL = 500
+MAX_POLL_TEXT_CHARS = 1_000_000
 
 
 class QuietPolls:
@@ -170,6 +175,16 @@ def poll_feed(
         result = _poll(ctx, watch, rule, state, now)
     except FeedError as exc:
         result = _record_failure(ctx, watch, url, exc, now, rule.every)
+    except Exception as exc:
+        # A bug or a database refusal must not stop a feed silently, poll after poll: it
+        # is a failed poll like any other, with a reason, and counts toward "degraded".
+        log.exception("poll crashed", extra={"feed": url})
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        reason = (
+            f"the poll crashed ({type(exc).__name__}: {first}); this is a bug in "
+            "funding-monitor or a database problem: the log has the traceback"
+        )
+        result = _record_failure(ctx, watch, url, FeedError(url, reason), now, rule.every)
     elapsed = time.perf_counter() - started
     ctx.metrics.polls.labels(result.result).inc()
     ctx.metrics.poll_seconds.observe(elapsed)
@@ -214,7 +229,7 @@ def _poll(
     if digest == state.body_hash:
         return _record_success(ctx, watch, state, now, fetched.status, "unchanged", cache, 0)
     seen = _seen(state.seen_ids)
-    items = quick_items(fetched.body)
+    items = quick_items(fetched.body, fetched.headers)
     stale: set[str] = set()  # known items whose bytes did not change: nothing to read
     if items is not None:
         digests = {item.id: item_digest(fetched.body, item) for item in items}
@@ -282,7 +297,7 @@ def read_articles(
     news of it, and its full text is not fetched either. `now` dates an undated entry;
     `full_text_budget` bounds the time all the article pages may take.
     """
-    read = [(to_article(e, parsed, feed_url=url, fetched_at=now), e) for e in entries]
+    read = _articles(entries, parsed, url, now)
     if not rule.is_search:
         read = [(a, e) for a, e in read if mentions(watch, f"{a.title}\n{a.summary}")]
     if rule.full_text:
@@ -324,6 +339,31 @@ def _parse_fresh(
         if [e.id for e in parsed.entries] == [item.id for item in fresh]:
             return parsed
     return parse_feed(body, headers, url)
+
+
+def _articles(
+    entries: list[Entry], parsed: ParsedFeed, url: str, now: datetime
+) -> list[tuple[Article, Entry]]:
+    """The entries that make articles, and their articles: a bad item is skipped, with a
+    warning, and the rest of the feed is read, within the poll's budget."""
+    kept: list[tuple[Article, Entry]] = []
+    text = 0
+    for index, entry in enumerate(entries):
+        if index == MAX_ITEMS_PER_POLL or text > MAX_POLL_TEXT_CHARS:
+            log.warning(
+                "items left unread: the poll's budget is spent; a feed this large is not "
+                "news, check what it is",
+                extra={"feed": url, "read": index, "unread": len(entries) - index},
+            )
+            break
+        try:
+            article = to_article(entry, parsed, feed_url=url, fetched_at=now)
+        except ItemError as exc:
+            log.warning("item skipped", extra={"feed": url, "item": exc.item, "error": exc.reason})
+            continue
+        kept.append((article, entry))
+        text += len(article.title) + len(article.summary)
+    return kept
 
 
 def _with_bodies(

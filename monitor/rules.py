@@ -6,7 +6,9 @@ wrong and reports every problem at once, each as `file:line: key.path: what was 
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, time
 from pathlib import Path
@@ -39,6 +41,17 @@ _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 _TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 AUTO = "auto"  # `google_news: auto`: searches built from the watch's entities and keywords
 AUTO_QUERIES = 5  # searches `google_news: auto` builds for one feed entry, at most
+
+# What a rules file may cost to read (README.md, Limits): a watch is a few kilobytes.
+MAX_RULES_BYTES = 1_000_000
+MAX_RULES_DEPTH = 50  # nested lists and mappings
+MAX_RULES_VALUES = 100_000  # values, once YAML aliases are expanded
+# The tags rules files use: YAML's standard collections; scalars are read by SafeLoader,
+# which refuses any tag it does not know.
+_PLAIN_TAGS: dict[type, tuple[str, ...]] = {
+    yaml.MappingNode: ("tag:yaml.org,2002:map",),
+    yaml.SequenceNode: ("tag:yaml.org,2002:seq",),
+}
 
 
 Duration = Annotated[
@@ -395,29 +408,24 @@ def load_rules(path: Path | str, *, google_news_url: str | None = None) -> Rules
 def load_watch(file: Path) -> tuple[Watch, int]:
     """One rules file as a `Watch`, with the line of its `watch:` key."""
     name = str(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesErrors([RulesError(name, None, "", f"cannot be read: {exc}")]) from exc
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise RulesErrors(
-            [RulesError(name, line, "", f"is not valid YAML: {exc.problem or exc}")]
-        ) from exc
+    text = _read(file)
+    node = _compose(text, name)
     if node is None:
         raise RulesErrors([RulesError(name, None, "", "is empty; a watch needs at least `watch:`")])
     errors: list[RulesError] = []
-    data, lines = _plain(node, (), name, errors, yaml.SafeLoader(""))
+    data, lines = _Reader(name, errors).plain(node, ())
+    if errors and not isinstance(data, dict):
+        raise RulesErrors(errors)
     if not isinstance(data, dict):
         raise RulesErrors([RulesError(name, node.start_mark.line + 1, "", "must be a mapping")])
     try:
         watch = Watch.model_validate(data)
     except ValidationError as exc:
+        unreadable = {error.path for error in errors}  # each said why already
         for err in exc.errors():
             loc = tuple(err["loc"])
+            if _key_path(loc) in unreadable:
+                continue
             errors.append(
                 RulesError(name, _line_of(lines, loc), _key_path(loc), _message(err, data))
             )
@@ -428,42 +436,160 @@ def load_watch(file: Path) -> tuple[Watch, int]:
     return watch, lines.get(("watch",), 1)
 
 
-def _plain(
-    node: yaml.Node,
-    loc: tuple[Any, ...],
-    file: str,
-    errors: list[RulesError],
-    loader: yaml.SafeLoader,
-) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """Plain data from a YAML node, and the line of every key path in it."""
-    lines: dict[tuple[Any, ...], int] = {loc: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
-            if key in out:
-                errors.append(
-                    RulesError(
-                        file,
-                        key_node.start_mark.line + 1,
-                        _key_path((*loc, key)),
-                        f"is given twice (first on line {lines[(*loc, key)]})",
+def _read(file: Path) -> str:
+    """The text of a rules file: a regular file of at most MAX_RULES_BYTES, in UTF-8.
+
+    Opened without blocking and checked before reading: a `.yaml` that is a FIFO or a
+    link to /dev/zero hung the daemon.
+    """
+    name = str(file)
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise RulesErrors([RulesError(name, None, "", f"cannot be read: {exc.strerror}")]) from exc
+    with os.fdopen(fd, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RulesErrors(
+                [RulesError(name, None, "", "is not a regular file; rules must be plain files")]
+            )
+        raw = stream.read(MAX_RULES_BYTES + 1)
+    if len(raw) > MAX_RULES_BYTES:
+        raise RulesErrors(
+            [
+                RulesError(
+                    name,
+                    None,
+                    "",
+                    f"is larger than {MAX_RULES_BYTES:,} bytes; a watch is a few kilobytes, "
+                    "so this is not a rules file (split it, or check what it is)",
+                )
+            ]
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise RulesErrors(
+            [RulesError(name, line, "", f"is not UTF-8 text ({exc.reason}); save it as UTF-8")]
+        ) from exc
+
+
+def _compose(text: str, name: str) -> yaml.Node | None:
+    """The YAML node graph of a file, after checking its nesting depth from the event
+    stream (the composer recurses: 10,000 levels were a RecursionError)."""
+    try:
+        depth = 0
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_RULES_DEPTH:
+                    raise RulesErrors(
+                        [
+                            RulesError(
+                                name,
+                                event.start_mark.line + 1 if event.start_mark else None,
+                                "",
+                                f"nests more than {MAX_RULES_DEPTH} levels deep; a watch "
+                                "needs a handful",
+                            )
+                        ]
                     )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise RulesErrors(
+            [RulesError(name, line, "", f"is not valid YAML: {exc.problem or exc}")]
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise RulesErrors([RulesError(name, None, "", f"is not valid YAML: {exc}")]) from exc
+
+
+class _Reader:
+    """Plain data from a YAML node graph, within a budget: aliases are followed at most
+    MAX_RULES_VALUES values in all (a 1 kB alias bomb took 47 s and 4 GB), never into
+    themselves, and only the standard tags are read (a `!!python/...` tag is refused)."""
+
+    def __init__(self, file: str, errors: list[RulesError]) -> None:
+        self.file = file
+        self.errors = errors
+        self.values = 0
+        self.open: set[int] = set()  # the collections being read: an alias to one recurses
+        self.loader = yaml.SafeLoader("")
+
+    def plain(
+        self, node: yaml.Node, loc: tuple[Any, ...]
+    ) -> tuple[Any, dict[tuple[Any, ...], int]]:
+        """Plain data from `node`, and the line of every key path in it."""
+        line = node.start_mark.line + 1
+        lines: dict[tuple[Any, ...], int] = {loc: line}
+        self.values += 1
+        if self.values > MAX_RULES_VALUES:
+            raise RulesErrors(
+                [
+                    *self.errors,
+                    RulesError(
+                        self.file,
+                        line,
+                        _key_path(loc),
+                        f"the file holds more than {MAX_RULES_VALUES:,} values once its "
+                        "aliases (*name) are expanded; a watch needs far fewer",
+                    ),
+                ]
+            )
+        if id(node) in self.open:
+            self._problem(line, loc, "refers to itself (a recursive alias); write it out instead")
+            return None, lines
+        if node.tag not in _PLAIN_TAGS.get(type(node), (node.tag,)):
+            self._problem(line, loc, f"has the tag {node.tag}, which rules files do not use")
+            return None, lines
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            self.open.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self._mapping(node, loc, lines)
+                items = []
+                for index, item in enumerate(node.value):
+                    value, sub = self.plain(item, (*loc, index))
+                    lines.update(sub)
+                    items.append(value)
+                return items, lines
+            finally:
+                self.open.discard(id(node))
+        try:
+            return self.loader.construct_object(node, deep=True), lines
+        except yaml.MarkedYAMLError as exc:  # an unknown tag, a bad timestamp, ...
+            self._problem(line, loc, f"cannot be read: {exc.problem or exc}")
+            return None, lines
+
+    def _mapping(
+        self, node: yaml.MappingNode, loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]
+    ) -> tuple[dict[Any, Any], dict[tuple[Any, ...], int]]:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._problem(key_line, loc, "has a key that is a list or a mapping; write a name")
+                continue
+            known = len(self.errors)
+            key, _ = self.plain(key_node, loc)
+            if len(self.errors) > known:
+                continue
+            if key in out:
+                self._problem(
+                    key_line, (*loc, key), f"is given twice (first on line {lines[(*loc, key)]})"
                 )
                 continue
-            value, sub = _plain(value_node, (*loc, key), file, errors, loader)
-            sub[(*loc, key)] = key_node.start_mark.line + 1
+            value, sub = self.plain(value_node, (*loc, key))
+            sub[(*loc, key)] = key_line
             lines.update(sub)
             out[key] = value
         return out, lines
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for index, item in enumerate(node.value):
-            value, sub = _plain(item, (*loc, index), file, errors, loader)
-            lines.update(sub)
-            items.append(value)
-        return items, lines
-    return loader.construct_object(node, deep=True), lines
+
+    def _problem(self, line: int, loc: tuple[Any, ...], message: str) -> None:
+        self.errors.append(RulesError(self.file, line, _key_path(loc), message))
 
 
 def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:

@@ -259,15 +259,17 @@ def test_quick_ids_give_up_when_unsure(doc, why):
 
 def test_quick_ids_cost_a_fraction_of_a_parse():
     doc = rss20(news_items(100))
-    start = time.perf_counter()
-    for _ in range(5):
-        parse_feed(doc, {}, URL)
-    parse_cost = time.perf_counter() - start
-    start = time.perf_counter()
-    for _ in range(5):
-        assert quick_ids(doc) is not None
-    quick_cost = time.perf_counter() - start
-    assert quick_cost * 10 < parse_cost
+
+    def cost(read) -> float:  # the least of several runs: others' load only adds
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            read()
+            runs.append(time.perf_counter() - start)
+        return min(runs)
+
+    assert quick_ids(doc) is not None
+    assert cost(lambda: quick_ids(doc)) * 10 < cost(lambda: parse_feed(doc, {}, URL))
 
 
 _ID_TEXT = st.text(
