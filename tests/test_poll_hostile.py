@@ -37,6 +37,8 @@ watch: chips
 title: AI chips
 entities:
   altman: [Sam Altman, Altman, 알트먼]
+# The section feeds here carry hostile items, not news of the watch: kept all the same.
+keywords: [t, Story, Word, title, link, guid, summary, Plain, Long]
 feeds:
 {feeds}
 claims:
@@ -80,7 +82,12 @@ def test_one_bad_item_is_skipped_and_the_rest_of_the_feed_stored(
             {"id": "a-nul", "url": "https://w.example/nul", "title": "NUL\u0000 in\u0007 title"},
             {"id": "b-url", "url": f"https://w.example/{long}", "title": "a 4 kB link"},
             {"id": "c-title", "url": "https://w.example/title", "title": f"Long {long}"},
-            {"id": "d-summary", "url": "https://w.example/summary", "content_text": long * 4},
+            {
+                "id": "d-summary",
+                "url": "https://w.example/summary",
+                "title": "summary",
+                "content_text": long * 4,
+            },
             {"id": f"e-{long}", "url": "https://w.example/guid", "title": "a 4 kB guid"},
             {"id": "f-plain", "url": "https://w.example/plain", "title": "Plain story"},
         ],
