@@ -7,30 +7,49 @@ for notifications, and metadata that lets the outbox find the message again.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from monitor.notify.base import Message
+from monitor.safetext import UNSAFE_CHARS, printable
 
 # Slack's limits, in characters or elements.
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
 URL_LIMIT = 3000
+_BUTTON_VALUE_LIMIT = 2000
 BLOCK_LIMIT = 50
+# Slack takes 40,000 characters of fallback text, but a notification shows a line or two,
+# and a 50 kB title made a 50 kB text that Slack refused for good (msg_too_long).
+TEXT_LIMIT = 3000
+# Characters of each string in the metadata's event_payload (the key is never cut).
+METADATA_STRING_LIMIT = 1000
 _NOTIFICATION_QUOTE = 280  # a notification shows a line or two; the blocks carry the rest
 CATCH_UP_LISTED = 10  # changes a catch-up message shows; the others are counted
+# Changes a catch-up's metadata carries (`changes_total` counts them all): a backlog of
+# thousands would make a message Slack refuses for good, and lose it.
+CATCH_UP_IN_METADATA = 50
+DIGEST_LISTED = 10  # changes, decisions or feeds a digest lists in one place; the rest counted
+DIGEST_CHARS = 11000  # a digest's blocks in all, below Slack's msg_blocks_too_long (~13k)
+_REASON = 200  # characters of a feed's error a digest shows
+SUMMARY_CLAIMS_LISTED = 10  # claims a poll's summary names with their counts
 
 EVENT_TYPES = MappingProxyType(
     {
         "change": "funding_figure_changed",
         "corroboration": "funding_figure_corroborated",
+        "dismissed_report": "funding_figure_dismissed_report",
         "catch_up": "funding_figures_catch_up",
+        "poll_summary": "funding_alerts_summarized",
         "feed_degraded": "feed_degraded",
         "feed_recovered": "feed_recovered",
+        "digest": "funding_figures_digest",
     }
 )
 
@@ -40,6 +59,7 @@ _SYMBOLS = MappingProxyType(
 _SCALES = ((1e12, "trillion", "T"), (1e9, "billion", "B"), (1e6, "million", "M"))
 _QUALIFIERS = MappingProxyType({"approx": "about ", "at_most": "up to ", "at_least": "at least "})
 _PARTIAL_ENTITY = re.compile(r"&[#a-z0-9]*$")
+_URL_UNSAFE = re.compile(f"[<>|\\s{UNSAFE_CHARS}]")
 
 
 def render(
@@ -49,16 +69,48 @@ def render(
     payload: Mapping[str, Any],
     channel: str | None,
     parent_ts: str | None = None,
+    buttons: bool = False,
 ) -> Message:
-    """The message for one alert. A corroboration replies in `parent_ts` when given."""
+    """The message for one alert. A reply goes in the thread of `parent_ts` when given.
+
+    `buttons`: a change offers "Accept" and "Not a change" (Slack interactivity is set
+    up). A "decision" is its change's message again, showing the decision instead.
+    """
+    return _within_limits(
+        _message(
+            kind=kind,
+            key=key,
+            payload=payload,
+            channel=channel,
+            parent_ts=parent_ts,
+            buttons=buttons,
+        )
+    )
+
+
+def _message(
+    *,
+    kind: str,
+    key: str,
+    payload: Mapping[str, Any],
+    channel: str | None,
+    parent_ts: str | None,
+    buttons: bool,
+) -> Message:
     if kind == "change":
-        return _change(key, payload, channel)
-    if kind == "corroboration":
-        return _corroboration(key, payload, channel, parent_ts)
+        return _change(key, payload, channel, buttons=buttons)
+    if kind == "decision":
+        return _decided(payload, channel)
+    if kind in ("corroboration", "dismissed_report"):
+        return _corroboration(kind, key, payload, channel, parent_ts)
     if kind == "catch_up":
         return _catch_up(key, payload, channel)
+    if kind == "poll_summary":
+        return _poll_summary(key, payload, channel)
     if kind in ("feed_degraded", "feed_recovered"):
         return _feed_health(kind, key, payload, channel)
+    if kind == "digest":
+        return _digest(key, payload, channel)
     raise ValueError(f"unknown alert kind {kind!r} (alert {key})")
 
 
@@ -73,7 +125,7 @@ def format_money(low: float, high: float, currency: str, *, short: bool = False)
     return f"{_amount(low, currency, short)}–{_amount(high, currency, short)}"
 
 
-def _change(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
+def _change(key: str, p: Mapping[str, Any], channel: str | None, *, buttons: bool) -> Message:
     claim_title = p.get("claim_title") or p["claim"]
     was, now = _shown(p["previous"]), _shown(p["reported"]) + _in_usd(p)
     publisher = p.get("publisher") or "A news source"
@@ -106,7 +158,10 @@ def _change(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
     blocks.append(
         _context(_article_line(p), f"Watch: {_escape(p.get('watch_title') or p['watch'])}")
     )
-    blocks += _button(p.get("article_url"))
+    decision = p.get("decision")
+    if decision:
+        blocks.append(_context(_decision_line(decision)))
+    blocks += _actions(p.get("article_url"), key if buttons and not decision else None)
     text = (
         f"Funding figure changed: {claim_title}: {publisher} reports {now}, was {was}"
         f" ({_percent(pct) if pct is not None else 'change unknown'}), {published_plain}."
@@ -119,9 +174,45 @@ def _change(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
     )
 
 
+def _decided(p: Mapping[str, Any], channel: str | None) -> Message:
+    """A change's message as updated once a person decided: the decision shown, no buttons.
+
+    Its text is the decision in a line: what a target that cannot edit a message posts.
+    """
+    message = _change(p["key"], p, channel, buttons=False)
+    decision = p["decision"]
+    claim_title = p.get("claim_title") or p["claim"]
+    now = _shown(p["reported"])
+    what = (
+        f"{now} accepted as the value on record of {claim_title}"
+        if decision["action"] == "accept"
+        else f"{now} for {claim_title} dismissed: not a change"
+    )
+    text = f"{what}, by {decision['by']} ({p.get('publisher') or 'unknown source'})."
+    return Message(
+        channel=channel,
+        text=_escape(_clip(text, _NOTIFICATION_QUOTE)),
+        blocks=message.blocks,
+        metadata=message.metadata,
+    )
+
+
+def _decision_line(decision: Mapping[str, Any]) -> str:
+    """Who decided what, when: "✅ Accepted as the value on record by @alice, <date>"."""
+    who = f"<@{decision['user_id']}>" if decision.get("user_id") else _escape(decision["by"])
+    when, _ = _when(decision.get("at"))
+    if decision["action"] == "accept":
+        return f":white_check_mark: *Accepted as the value on record* by {who}, {when}"
+    return (
+        f":no_entry_sign: *Dismissed: not a change*, by {who}, {when}. Later reports of "
+        "this value are threaded here and not alerted."
+    )
+
+
 def _corroboration(
-    key: str, p: Mapping[str, Any], channel: str | None, parent_ts: str | None
+    kind: str, key: str, p: Mapping[str, Any], channel: str | None, parent_ts: str | None
 ) -> Message:
+    """Another report of an alerted value; or of a dismissed one (kind "dismissed_report")."""
     publisher = p.get("publisher") or "another source"
     now = _shown(p["reported"])
     # Outside a thread the reader does not see which claim it is about.
@@ -131,6 +222,8 @@ def _corroboration(
         if p.get("published_earlier")
         else "Also reported"
     )
+    if kind == "dismissed_report":
+        also = "The dismissed value reported again"
     head = f"{about}{also} by {publisher} ({now})"
     body = f"*{_escape(head)}*" + (f"\n{_quote(p['quote'])}" if p.get("quote") else "")
     published_mrkdwn, _ = _when(p.get("published"))
@@ -139,7 +232,7 @@ def _corroboration(
         channel=channel,
         text=_escape(f"{head}: “{quote}”" if quote else head),
         blocks=[_section(body), _context(_article_line(p), published_mrkdwn)],
-        metadata=_figure_metadata("corroboration", key, p),
+        metadata=_figure_metadata(kind, key, p),
         thread_ts=parent_ts,
     )
 
@@ -181,8 +274,9 @@ def _catch_up(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
                         "publisher": c.get("publisher") or "",
                         "published": c.get("published") or "",
                     }
-                    for c in changes
+                    for c in changes[:CATCH_UP_IN_METADATA]
                 ],
+                "changes_total": len(changes),
                 "key": key,
             },
         },
@@ -194,6 +288,54 @@ def _catch_up_line(change: Mapping[str, Any]) -> str:
     publisher = _escape(change.get("publisher") or "a news source")
     when, _ = _when(change.get("published"))
     return f"*{_escape(_shown(change['reported']))}*: {publisher}, {when}\n{_article_line(change)}"
+
+
+def _poll_summary(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
+    """What one poll found beyond the messages it may send one by one, counted, not posted."""
+    changes, reports = int(p["more_changes"]), int(p["more_corroborations"])
+    feed = p.get("feed_url") or "a feed"
+    parts = [_count(changes, "more change")] if changes else []
+    parts += [f"{_count(reports, 'more report')} of known values"] if reports else []
+    counted = " and ".join(parts)
+    summary = (
+        f"One poll of {_escape(feed)} found more alerts than the {int(p['sent_alone'])} "
+        f"it posts one by one. *{_escape(counted)}* are recorded but not posted: they are "
+        "known values now, later reports of them reply in this thread, and "
+        "`monitor alerts` lists each (status `summarized`)."
+    )
+    claims = p.get("claims") or []
+    lines = [
+        f"• {_escape(c.get('claim_title') or c['claim'])}: {_count(c['changes'], 'change')}"
+        for c in claims[:SUMMARY_CLAIMS_LISTED]
+    ]
+    if len(claims) > SUMMARY_CLAIMS_LISTED:
+        lines.append(f"• and {len(claims) - SUMMARY_CLAIMS_LISTED} more claims")
+    title = p.get("watch_title") or p["watch"]
+    blocks: list[dict[str, Any]] = [_header(f"More alerts than one poll posts: {title}")]
+    blocks.append(_section(summary))
+    if lines:
+        blocks.append(_section("\n".join(lines)))
+    blocks.append(_context(f"Watch: {_escape(title)}"))
+    return Message(
+        channel=channel,
+        text=_escape(_clip(f"and {counted} on {feed}: see `monitor alerts`", SECTION_LIMIT)),
+        blocks=blocks,
+        metadata={
+            "event_type": EVENT_TYPES["poll_summary"],
+            "event_payload": {
+                "watch": p["watch"],
+                "feed_url": p.get("feed_url") or "",
+                "changes": changes,
+                "corroborations": reports,
+                "claims": {c["claim"]: c["changes"] for c in claims},
+                "key": key,
+            },
+        },
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _baseline_note(p: Mapping[str, Any]) -> str:
@@ -242,6 +384,148 @@ def _feed_health(kind: str, key: str, p: Mapping[str, Any], channel: str | None)
             },
         },
     )
+
+
+def _digest(key: str, p: Mapping[str, Any], channel: str | None) -> Message:
+    """A watch's digest (`monitor.digest`): a section per claim with news, then the feeds.
+
+    Sections are added while the message stays within Slack's limits; the claims left
+    out are counted, and `monitor digest WATCH --json` has them all.
+    """
+    title = p.get("watch_title") or p["watch"]
+    claims, feeds = p["claims"], p["feeds"]
+    changes = sum(len(c["changes"]) for c in claims)
+    corroborations = sum(c["corroborations"] for c in claims)
+    decisions = sum(len(c["decisions"]) for c in claims)
+    (since, since_plain), (until, until_plain) = _when(p["since"]), _when(p["until"])
+    counts = (
+        f"{_count(changes, 'change')}, {_count(corroborations, 'corroboration')}, "
+        f"{_count(decisions, 'decision')}; {_count(len(feeds['failing']), 'feed')} failing"
+    )
+    heading = f"Daily digest: {title}, {p['date']}" if p.get("scheduled") else f"Digest: {title}"
+    blocks: list[dict[str, Any]] = [
+        _header(heading),
+        _section(f"From {since} to {until}: {_escape(counts)}."),
+    ]
+    sections = [_section(_digest_claim(c)) for c in claims]
+    if any(feeds.values()):
+        sections.append(_section(_digest_feeds(feeds)))
+    size = sum(len(json.dumps(b, ensure_ascii=False)) for b in blocks)
+    shown = 0
+    for block in sections:
+        size += len(json.dumps(block, ensure_ascii=False))
+        if size > DIGEST_CHARS or len(blocks) >= BLOCK_LIMIT - 3:
+            break
+        blocks.append(block)
+        shown += 1
+    if shown < len(sections):
+        more = len(sections) - shown
+        blocks.append(
+            _context(
+                f"and {more} more section{'s' if more != 1 else ''}: `monitor digest "
+                f"{_escape(p['watch'])} --json`"
+            )
+        )
+    if p.get("quiet"):
+        blocks.append(_context(_escape("No news: " + ", ".join(p["quiet"]))))
+    blocks.append(_context(f"Watch: {_escape(title)}"))
+    return Message(
+        channel=channel,
+        text=_escape(f"{heading}: from {since_plain} to {until_plain}: {counts}."),
+        blocks=blocks,
+        metadata={
+            "event_type": EVENT_TYPES["digest"],
+            "event_payload": {
+                "watch": p["watch"],
+                "date": p["date"],
+                "since": p["since"],
+                "until": p["until"],
+                "scheduled": bool(p.get("scheduled")),
+                "changes": changes,
+                "corroborations": corroborations,
+                "decisions": decisions,
+                "claims": [c["claim"] for c in claims],
+                "failing_feeds": len(feeds["failing"]),
+                "key": key,
+            },
+        },
+    )
+
+
+def _digest_claim(c: Mapping[str, Any]) -> str:
+    """One claim's part of a digest: its changes, corroborations and decisions, in mrkdwn."""
+    lines = [f"*{_escape(c['claim_title'])}*"]
+    lines += _listed(
+        [
+            f"• *{_escape(x['was'])} → {_escape(x['now'])}*: "
+            f"{_article_line({**x, 'article_title': x['publisher'] or x['article_title']})}, "
+            f"{_when(x.get('published'))[0]}"
+            + (f" ({_escape(x['decision'])})" if x.get("decision") else "")
+            for x in c["changes"]
+        ],
+        "change",
+        SECTION_LIMIT // 2,
+    )
+    if c["corroborations"]:
+        outlets = ", ".join(c["outlets"])
+        by = f"Corroborated {_count(c['corroborations'], 'time')}, by {outlets}"
+        lines.append(_escape(_clip(by, SECTION_LIMIT // 6)))
+    lines += _listed(
+        [
+            f"• {_escape(d['by'])} {_escape(d['action'])}"
+            + (f" {_escape(d['value'])}" if d.get("value") else "")
+            + f" via {_escape(d['via'])}, {_when(d['at'])[0]}"
+            for d in c["decisions"]
+        ],
+        "decision",
+        SECTION_LIMIT // 4,
+    )
+    return "\n".join(lines)
+
+
+def _digest_feeds(feeds: Mapping[str, Any]) -> str:
+    """The feeds' health in a digest: degraded and recovered in the period, failing now."""
+    lines = ["*Feeds*"]
+    lines += _listed(
+        [
+            f"• Degraded: {_escape(e['feed_url'])} ({_escape(_clip(e['reason'], _REASON))}), "
+            f"{_when(e['at'])[0]}"
+            for e in feeds["degraded"]
+        ],
+        "degraded feed",
+        SECTION_LIMIT // 3,
+    )
+    lines += _listed(
+        [f"• Recovered: {_escape(e['feed_url'])}, {_when(e['at'])[0]}" for e in feeds["recovered"]],
+        "recovered feed",
+        SECTION_LIMIT // 4,
+    )
+    lines += _listed(
+        [
+            f"• Failing now: {_escape(f['feed_url'])}, {_count(f['failures'], 'failed poll')} "
+            f"in a row" + (f": {_escape(_clip(f['error'], _REASON))}" if f["error"] else "")
+            for f in feeds["failing"]
+        ],
+        "failing feed",
+        SECTION_LIMIT // 3,
+    )
+    return "\n".join(lines)
+
+
+def _listed(lines: list[str], noun: str, budget: int) -> list[str]:
+    """Whole lines, at most `DIGEST_LISTED` and `budget` characters in all; the rest counted.
+
+    Lines are never cut: a cut could fall inside a link.
+    """
+    shown: list[str] = []
+    size = 0
+    for line in lines[:DIGEST_LISTED]:
+        size += len(line) + 1
+        if size > budget:
+            break
+        shown.append(line)
+    more = len(lines) - len(shown)
+    return shown + ([f"and {_count(more, f'more {noun}')}"] if more else [])
 
 
 def _figure_metadata(kind: str, key: str, p: Mapping[str, Any]) -> dict[str, Any]:
@@ -349,10 +633,26 @@ def _when(iso: str | None) -> tuple[str, str]:
 
 def _article_line(p: Mapping[str, Any]) -> str:
     title = _escape(p.get("article_title") or p.get("article_url") or "the article")
-    url = p.get("article_url") or ""
-    if url and len(url) <= URL_LIMIT:
-        return f"<{url}|{title.replace('|', '¦')}>"
-    return title
+    url = _link_target(p.get("article_url"))
+    return f"<{url}|{title.replace('|', '¦')}>" if url else title
+
+
+def _link_target(url: str | None) -> str | None:
+    """`url` fit to link to, in mrkdwn or a button; None when it is not a web address.
+
+    A feed's link is written by strangers: `<`, `>`, `|`, spaces and invisible characters
+    are percent-encoded so that it cannot end the link early and add a live `<!channel>`
+    or a link disguised by another label; schemes other than http(s) are refused.
+    """
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    safe = _URL_UNSAFE.sub(lambda m: quote(m.group(), safe=""), url)
+    return safe if len(safe) <= URL_LIMIT else None
 
 
 def _header(text: str) -> dict[str, Any]:
@@ -374,16 +674,56 @@ def _context(*parts: str) -> dict[str, Any]:
     }
 
 
-def _button(url: str | None) -> list[dict[str, Any]]:
-    if not url or len(url) > URL_LIMIT:
-        return []
-    button = {
+def _actions(url: str | None, decide: str | None) -> list[dict[str, Any]]:
+    """The message's buttons: the article, and when `decide` (the alert key) is given,
+    "Accept" and "Not a change", whose `value` is that key (`monitor.interactions`)."""
+    elements: list[dict[str, Any]] = []
+    url = _link_target(url)
+    if url:
+        elements.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Read the article"},
+                "url": url,
+                "action_id": "open_article",
+            }
+        )
+    if decide and len(decide) <= _BUTTON_VALUE_LIMIT:
+        elements += [
+            _decision_button(
+                "accept_value",
+                "Accept as the value on record",
+                decide,
+                "primary",
+                "Make this figure the claim's value on record? The earlier value stays known.",
+            ),
+            _decision_button(
+                "dismiss_value",
+                "Not a change",
+                decide,
+                "danger",
+                "Dismiss this alert? Later reports of this value will not alert.",
+            ),
+        ]
+    return [{"type": "actions", "elements": elements}] if elements else []
+
+
+def _decision_button(
+    action_id: str, label: str, key: str, style: str, question: str
+) -> dict[str, Any]:
+    return {
         "type": "button",
-        "text": {"type": "plain_text", "text": "Read the article"},
-        "url": url,
-        "action_id": "open_article",
+        "text": {"type": "plain_text", "text": label},
+        "action_id": action_id,
+        "value": key,
+        "style": style,
+        "confirm": {
+            "title": {"type": "plain_text", "text": "Are you sure?"},
+            "text": {"type": "plain_text", "text": question},
+            "confirm": {"type": "plain_text", "text": "Yes"},
+            "deny": {"type": "plain_text", "text": "Cancel"},
+        },
     }
-    return [{"type": "actions", "elements": [button]}]
 
 
 def _quote(text: str) -> str:
@@ -395,6 +735,33 @@ def _quote(text: str) -> str:
 def _escape(text: str) -> str:
     """Slack's mrkdwn escaping: only these three characters are control characters."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _within_limits(message: Message) -> Message:
+    """`message` as Slack takes it whatever the feed said: its fallback text and each string
+    of its metadata clipped, and no control or bidi character anywhere."""
+    metadata = message.metadata
+    if metadata is not None:
+        metadata = {**metadata, "event_payload": _cleaned(metadata["event_payload"], True)}
+    return Message(
+        channel=message.channel,
+        text=_clip(printable(message.text), TEXT_LIMIT),
+        blocks=_cleaned(message.blocks, False),
+        metadata=metadata,
+        thread_ts=message.thread_ts,
+    )
+
+
+def _cleaned(value: Any, clip: bool) -> Any:
+    """`value` with every string printable, and when `clip`, within METADATA_STRING_LIMIT."""
+    if isinstance(value, str):
+        text = printable(value)
+        return _clip(text, METADATA_STRING_LIMIT) if clip else text
+    if isinstance(value, list):
+        return [_cleaned(v, clip) for v in value]
+    if isinstance(value, dict):
+        return {k: v if k == "key" else _cleaned(v, clip) for k, v in value.items()}
+    return value
 
 
 def _clip(text: str, limit: int) -> str:

@@ -239,16 +239,17 @@ def _end_tag(items: list[list[str]], tag: str) -> None:
         items[-1].append(" ")
 
 
-def full_text(fetcher: Fetcher, url: str) -> str | None:
+def full_text(fetcher: Fetcher, url: str, *, deadline: float | None = None) -> str | None:
     """The article's main text from its page, or None when nothing could be extracted.
 
-    Raises `FeedError` when the page cannot be fetched.
+    Raises `FeedError` when the page cannot be fetched, refused (a private address) or
+    not done by `deadline` (`time.monotonic()`).
     """
     # Imported here: trafilatura and its dependencies take about 25 MB and serve only the
     # feeds marked `full_text`, which most watches do not have.
     import trafilatura
 
-    page = fetcher.get(url)
+    page = fetcher.get(url, deadline=deadline)
     if not page.body:
         return None
     text = trafilatura.extract(page.body, url=page.url, include_comments=False)

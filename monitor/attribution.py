@@ -804,7 +804,8 @@ def _parties(
         first, last = 0, len(tokens)
         while first < last and _unpossessed(tokens[first][2]) in _NOT_NAMES:
             first += 1
-        while last > first and tokens[last - 1][2] in _NOT_NAMES:
+        # "... promised in March.": a sentence's last word keeps its period.
+        while last > first and tokens[last - 1][2].rstrip(".") in _NOT_NAMES:
             last -= 1
         if first == last:
             continue
@@ -1049,6 +1050,16 @@ def _compile(watch: Watch) -> _Terms:
     places = {**PLACES, **{p: (*PLACES.get(p, ()), *names) for p, names in watch.places.items()}}
     topics = frozenset(word for claim in watch.claims for word in (*claim.topic, *claim.unless))
     return _compile_terms(aliases, tuple(sorted(places.items())), topics)
+
+
+def mentions(watch: Watch, text: str) -> bool:
+    """Whether `text` names one of the watch's entities or keywords, matched as a figure's
+    words are (above). A watch with neither matches everything: it has nothing to ask."""
+    aliases = tuple((entity, tuple(names)) for entity, names in watch.entities.items())
+    if not aliases and not watch.keywords:
+        return True
+    terms = _compile_terms(aliases, (), frozenset(watch.keywords))
+    return terms.pattern.search(text) is not None
 
 
 def _term_pattern(term: str) -> str:

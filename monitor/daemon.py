@@ -10,14 +10,16 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TextIO
 
-from monitor import store
-from monitor.delivery import deliver_pending
+from monitor import socket_mode, store
+from monitor.delivery import deliver_pending, worker_id
+from monitor.digest import queue_due
 from monitor.errors import RulesErrors
 from monitor.fetch import Fetcher
 from monitor.health import serve
+from monitor.interactions import Interactions
 from monitor.metrics import Metrics
 from monitor.notify import make_notifier
 from monitor.observe import sync_claims
@@ -26,6 +28,7 @@ from monitor.rules import Rules, load_rules
 from monitor.scheduler import FeedScheduler, ReplicaLocks
 from monitor.settings import Settings
 from monitor.store import FeedState
+from monitor.web.routes import Web
 
 log = logging.getLogger("monitor.daemon")
 STOP_GRACE = 10.0  # seconds in-flight polls get to finish after SIGTERM
@@ -47,7 +50,7 @@ def deliver_job() -> None:
 
 def initialize(settings: Settings) -> Rules:
     """`monitor init`: schema, claims and, for replicas, the shared schedules; one at a time."""
-    rules = load_rules(settings.rules)
+    rules = load_rules(settings.rules, google_news_url=settings.google_news_url)
     locks = ReplicaLocks(settings.database_url if settings.shared else None)
     with locks.setup():
         engine = store.open_store(settings.database_url)
@@ -84,22 +87,20 @@ class Daemon:
     def __init__(self, settings: Settings, *, out: TextIO = sys.stdout) -> None:
         self.settings = settings
         self.identity = settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"
-        rules = load_rules(settings.rules)
+        # What its alert claims name: a restart on this host sees that this pid is gone.
+        self.worker = worker_id(self.identity)
+        rules = load_rules(settings.rules, google_news_url=settings.google_news_url)
         self.locks = ReplicaLocks(settings.database_url if settings.shared else None)
         self.notifier = make_notifier(
             bot_token=settings.slack_bot_token,
             channel=settings.slack_channel,
             webhook_url=settings.slack_webhook_url,
             api_url=settings.slack_api_url,
+            interactive=settings.interactive,
             out=out,
         )
         self.notifier.check()
-        self.fetcher = Fetcher(
-            connect_timeout=settings.connect_timeout,
-            timeout=settings.fetch_timeout,
-            max_bytes=settings.max_body_bytes,
-            per_host=settings.per_host,
-        )
+        self.fetcher = Fetcher.from_settings(settings)
         self.metrics = Metrics()
         # Kept across rules reloads, which replace the context: a poll still running on the
         # old context records into the same ones.
@@ -109,6 +110,7 @@ class Daemon:
             self.engine = store.open_store(settings.database_url)
             self.locks.claim_identity(self.identity)
             self.ctx = self._context(rules)
+        self.socket_mode = socket_mode.from_settings(settings, self.engine)
         self._stop = threading.Event()
         self._reload = threading.Event()
 
@@ -120,10 +122,12 @@ class Daemon:
             rules=rules,
             metrics=self.metrics,
             degraded_after=self.settings.degraded_after,
+            full_text_budget=self.settings.full_text_budget,
             default_channel=self.settings.slack_channel,
             states=self.states,
             quiet=self.quiet,
             shared=self.settings.shared,
+            max_alerts_per_poll=self.settings.max_alerts_per_poll,
         )
         sync_claims(self.engine, ctx.rules)
         return ctx
@@ -147,17 +151,26 @@ class Daemon:
         """One delivery pass, unless one is running here or on another replica.
 
         Alerts are claimed atomically, so two passes would not send one twice; one pass at
-        a time keeps its pacing of posts per channel.
+        a time keeps its pacing of posts per channel. Digests that are due are queued first.
         """
+        self.queue_digests(store.utcnow())
         with self.locks.exclusive("delivery") as free:
             if free:
                 self._deliver(budget)
+
+    def queue_digests(self, now: datetime) -> list[str]:
+        """Queue the watches' daily digests due at `now`; a failure waits for the next pass."""
+        try:
+            return queue_due(self.engine, self.ctx.rules, now, self.settings.slack_channel)
+        except Exception:
+            log.exception("digests not queued; trying again at the next delivery")
+            return []
 
     def _deliver(self, budget: float) -> None:
         report = deliver_pending(
             self.engine,
             self.notifier,
-            worker=self.identity,
+            worker=self.worker,
             budget=budget,
             min_interval=self.notifier.min_interval,
         )
@@ -182,7 +195,7 @@ class Daemon:
         the running rules), whatever the files hold or the database answers.
         """
         try:
-            rules = load_rules(self.settings.rules)
+            rules = load_rules(self.settings.rules, google_news_url=self.settings.google_news_url)
             ctx = self._context(rules)
         except RulesErrors as exc:
             log.error("rules not reloaded; keeping the running rules:\n%s", exc)
@@ -222,7 +235,16 @@ class Daemon:
         signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
         signal.signal(signal.SIGINT, lambda *_: self._stop.set())
         signal.signal(signal.SIGHUP, lambda *_: self._reload.set())
-        http = serve(self.settings.http_addr, lambda: self._health(scheduler), self.metrics)
+        secret = self.settings.slack_signing_secret
+        http = serve(
+            self.settings.http_addr,
+            lambda: self._health(scheduler),
+            self.metrics,
+            Interactions(self.engine, secret) if secret else None,
+            Web(self.engine, lambda: self.ctx.rules),
+        )
+        if self.socket_mode:
+            self.socket_mode.start()
         with self.locks.setup():
             scheduler.prepare(self.ctx.rules.intervals())
         scheduler.start()
@@ -253,6 +275,8 @@ class Daemon:
         log.info(
             "stopping: no new polls; waiting for those in flight", extra={"grace_s": STOP_GRACE}
         )
+        if self.socket_mode:  # before the last delivery, which updates the messages decided
+            self.socket_mode.close()
         scheduler.stop()
         self._wait_for_polls(STOP_GRACE)
         self.fetcher.close()  # cancels whatever is still fetching

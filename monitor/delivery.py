@@ -7,36 +7,106 @@ response was lost, a server error came back), it is looked for by the key in its
 message metadata before it is posted again. Targets that cannot read the channel back
 (webhook, console) therefore deliver at least once rather than exactly once.
 
+A claim names its worker and the process behind it (`worker_id`). It is settled by
+another worker when that process is gone (same host: its pid no longer exists), or when
+its lease ran out: the worker renews `claimed_at` every quarter of `lease` while it
+sends, so a claim older than `lease` (default `LEASE`) belongs to a dead process.
+
 Corroborations reply in their parent's thread, so with a threading target (the bot)
 a corroboration waits until its parent is sent; if the parent failed, or the target
 cannot thread, it is posted as a message of its own that names the claim. A change
 recorded by a catch-up (`store.CAUGHT_UP`) is never sent alone: its catch-up message
-is, and the change's corroborations reply in that message's thread.
+is, and the change's corroborations reply in that message's thread. So does a change a
+poll recorded beyond its cap (`store.SUMMARIZED`) with the poll's summary message; one
+whose summary was never queued (the poll died) has its replies posted on their own.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
+import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Engine, Update, func, or_, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from monitor.alerts import render
 from monitor.errors import DeliveryError
 from monitor.notify.base import Message, Notifier
-from monitor.store import CAUGHT_UP, AlertRow, session, utcnow
+from monitor.store import CAUGHT_UP, SUMMARIZED, AlertRow, session, utcnow
 
 log = logging.getLogger("monitor.delivery")
 
 _FIRST_BACKOFF = 1.0  # seconds before the first retry; doubled each time
 _MAX_BACKOFF = 60.0
 _LOOKBACK = timedelta(minutes=1)  # clocks differ: look a little before the alert was made
+# Seconds a claim lives without renewal. A live worker renews it every quarter of this
+# while it sends (a Slack call takes at most 10 s), so a crashed worker's alert, on a
+# host that cannot check its pid, is settled within this plus one delivery interval.
+LEASE = 20.0
+
+
+def worker_id(name: str) -> str:
+    """What a worker named `name` writes in `claimed_by`: `name|host|pid`.
+
+    `host` is this host as far as its process ids can be checked: its name, plus the
+    kernel's boot and the pid namespace where Linux tells them, so that two containers
+    sharing a hostname, or a rebooted machine, never take each other's pids for their own.
+    """
+    return f"{name}|{_host()}|{os.getpid()}"
+
+
+def _host() -> str:
+    marks = []
+    with suppress(OSError):
+        marks.append(Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip())
+    with suppress(OSError):
+        marks.append(os.readlink("/proc/self/ns/pid"))
+    digest = hashlib.blake2b("\n".join(marks).encode(), digest_size=4).hexdigest()
+    return f"{socket.gethostname()}~{digest}" if marks else socket.gethostname()
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimant:
+    """A parsed `claimed_by`; one written before `worker_id` existed has only a name."""
+
+    name: str
+    host: str | None = None
+    pid: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> _Claimant:
+        name, sep, rest = text.partition("|")
+        host, _, pid = rest.rpartition("|")
+        if not sep or not host or not pid.isdigit():
+            return cls(text)
+        return cls(name, host, int(pid))
+
+    def gone(self, here: _Claimant) -> bool:
+        """Whether this is a process of `here`'s host that no longer exists.
+
+        A pid taken again by another process reads as alive: the lease settles it then.
+        """
+        if self.pid is None or self.host != here.host:
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # exists, as another user
+            return False
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +127,18 @@ def deliver_pending(
     worker: str,
     budget: float = 30.0,
     min_interval: float = 1.0,
-    stale_after: float = 120.0,
+    lease: float = LEASE,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryReport:
     """Send the due alerts within `budget` seconds; what Slack will not take yet stays pending.
 
-    `worker` names this process (host:pid) and must differ between workers running at
-    once: its own 'sending' rows are taken for leftovers of an earlier run of it.
+    `worker` (from `worker_id`) names this worker and must differ between workers running
+    at once: 'sending' rows under its name are taken for leftovers of an earlier run of it.
     At most one message per `min_interval` seconds goes to each channel.
     """
-    reconciled = reconcile(engine, notifier, worker=worker, stale_after=stale_after)
-    run = _Run(engine, notifier, worker, clock() + budget, min_interval, clock, sleep)
+    reconciled = reconcile(engine, notifier, worker=worker, lease=lease)
+    run = _Run(engine, notifier, worker, clock() + budget, min_interval, lease, clock, sleep)
     sent = failed = 0
     for alert_id in _due(engine):
         if clock() >= run.deadline:
@@ -89,26 +159,23 @@ def deliver_pending(
     )
 
 
-def reconcile(engine: Engine, notifier: Notifier, *, worker: str, stale_after: float) -> int:
+def reconcile(engine: Engine, notifier: Notifier, *, worker: str, lease: float) -> int:
     """Settle alerts left 'sending' by a dead process: sent if the channel has them, else pending.
 
-    Takes this `worker`'s own 'sending' rows and anyone's claimed over `stale_after`
-    seconds ago; returns how many were settled. Rows the channel cannot be searched
-    for now (Slack unreachable) are left for the next pass.
+    Takes the 'sending' rows claimed under this `worker`'s name, by a process of this
+    host that is gone, or over `lease` seconds ago; returns how many were settled. Rows
+    the channel cannot be searched for now (Slack unreachable) are left for the next pass.
     """
-    cutoff = utcnow() - timedelta(seconds=stale_after)
+    here = _Claimant.parse(worker)
+    cutoff = utcnow() - timedelta(seconds=lease)
     with session(engine) as s:
-        stuck = s.exec(
-            select(AlertRow)
-            .where(
-                AlertRow.status == "sending",
-                or_(col(AlertRow.claimed_by) == worker, col(AlertRow.claimed_at) < cutoff),
-            )
-            .order_by(col(AlertRow.id))
+        sending = s.exec(
+            select(AlertRow).where(AlertRow.status == "sending").order_by(col(AlertRow.id))
         ).all()
-        threads = {alert.id: _thread_of(s, alert) for alert in stuck}
+        stuck = [(a, why) for a in sending if (why := _abandoned(a, here, cutoff)) is not None]
+        threads = {alert.id: _thread_of(s, alert) for alert, _ in stuck}
     settled = 0
-    for alert in stuck:
+    for alert, why in stuck:
         try:
             ts = _find(notifier, alert, threads[alert.id])
         except DeliveryError as err:
@@ -134,14 +201,30 @@ def reconcile(engine: Engine, notifier: Notifier, *, worker: str, stale_after: f
         if updated == 1:
             settled += 1
             log.info(
-                "alert=%s key=%s outcome=reconciled_%s ts=%s claimed_by=%s",
+                "alert=%s key=%s outcome=reconciled_%s ts=%s claimed_by=%s because %s",
                 alert.id,
                 alert.key,
                 values["status"],
                 ts,
                 alert.claimed_by,
+                why,
             )
     return settled
+
+
+def _abandoned(alert: AlertRow, here: _Claimant, cutoff: datetime) -> str | None:
+    """Why the worker that claimed `alert` is taken for dead, or None if it may be alive."""
+    claimant = _Claimant.parse(alert.claimed_by or "")
+    if claimant.name == here.name:
+        return "it was claimed under this worker's name, by an earlier run"
+    if claimant.gone(here):
+        return f"process {claimant.pid} that claimed it is gone"
+    claimed_at = alert.claimed_at
+    if claimed_at is not None and claimed_at.tzinfo is None:  # SQLite keeps no zone
+        claimed_at = claimed_at.replace(tzinfo=UTC)
+    if claimed_at is None or claimed_at < cutoff:
+        return f"its lease ran out (not renewed since {claimed_at})"
+    return None
 
 
 @dataclass
@@ -153,6 +236,7 @@ class _Run:
     worker: str
     deadline: float
     min_interval: float
+    lease: float
     clock: Callable[[], float]
     sleep: Callable[[float], None]
     last_post: dict[str, float] = field(default_factory=dict)
@@ -172,19 +256,32 @@ class _Run:
                 payload=json.loads(alert.payload),
                 channel=alert.channel,
                 parent_ts=thread_ts,
+                buttons=self.notifier.interactive,
             )
         except (ValueError, KeyError, TypeError) as exc:
             log.exception("alert=%s key=%s cannot be rendered", alert.id, alert.key)
             return self._fail(
                 alert, DeliveryError("invalid_alert", repr(exc), permanent=True), started
             )
-        # Tried before: the earlier attempt may have reached the channel.
-        look_first = alert.attempts > 1
+        with self._lease_kept(alert):
+            return self._send(alert, message, thread_ts, started)
+
+    def _send(
+        self, alert: AlertRow, message: Message, thread_ts: str | None, started: float
+    ) -> str:
+        """Post `alert` (or find it posted), retrying within the deadline; see `deliver`."""
+        # Tried before: the earlier attempt may have reached the channel. An update of a
+        # decision is the same edit however often it is made: nothing to look for.
+        look_first = alert.attempts > 1 and alert.kind != "decision"
         backoff = _FIRST_BACKOFF
         while True:
             try:
-                found = _find(self.notifier, alert, thread_ts) if look_first else None
-                ts = found if found is not None else self._post(message)
+                if alert.kind == "decision":
+                    self.notifier.update(message, thread_ts)
+                    ts = thread_ts
+                else:
+                    found = _find(self.notifier, alert, thread_ts) if look_first else None
+                    ts = found if found is not None else self._post(message)
             except DeliveryError as err:
                 if err.permanent:
                     return self._fail(alert, err, started)
@@ -211,7 +308,12 @@ class _Run:
             if alert is None or alert.status != "pending":
                 return None
             thread_ts = None
-            if self.notifier.threads and alert.parent_id is not None:
+            if alert.kind == "decision":  # the message it updates, once that is sent
+                parent = s.get(AlertRow, alert.parent_id)
+                if parent is None or parent.status != "sent":
+                    return None
+                thread_ts = parent.ts
+            elif self.notifier.threads and alert.parent_id is not None:
                 parent = _thread_parent(s, alert)
                 if parent is not None and parent.status in ("pending", "sending", CAUGHT_UP):
                     return None  # its thread does not exist yet
@@ -255,6 +357,40 @@ class _Run:
         """Refresh `claimed_at` so nobody reconciles an alert still being retried."""
         return self._write(alert, claimed_at=utcnow())
 
+    @contextmanager
+    def _lease_kept(self, alert: AlertRow) -> Iterator[None]:
+        """Renew the claim every quarter of the lease while the block runs.
+
+        A post (up to the client's timeout) or a wait for a retry may outlast the lease;
+        the renewals keep other workers from taking a live worker's alert for abandoned.
+        """
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(self.lease / 4):
+                # Silent when no longer held: the sending thread finds out and says so.
+                try:
+                    with session(self.engine) as s:
+                        _rows_updated(s, self._held(alert).values(claimed_at=utcnow()))
+                except SQLAlchemyError as exc:
+                    log.warning("alert=%s lease not renewed: %s", alert.id, exc.args[0])
+
+        thread = threading.Thread(target=renew, name=f"lease-alert-{alert.id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+
+    def _held(self, alert: AlertRow) -> Update:
+        """An UPDATE of `alert` that matches only while this worker holds it."""
+        return update(AlertRow).where(
+            col(AlertRow.id) == alert.id,
+            col(AlertRow.status) == "sending",
+            col(AlertRow.claimed_by) == self.worker,
+        )
+
     def _fail(self, alert: AlertRow, err: DeliveryError, started: float) -> str:
         self._write(alert, status="failed", last_error=str(err))
         _log(alert, "failed", err.code, started, self.clock())
@@ -273,16 +409,7 @@ class _Run:
     def _write(self, alert: AlertRow, **values: Any) -> bool:
         """Update the alert while this worker still holds it; False if it no longer does."""
         with session(self.engine) as s:
-            updated = _rows_updated(
-                s,
-                update(AlertRow)
-                .where(
-                    col(AlertRow.id) == alert.id,
-                    col(AlertRow.status) == "sending",
-                    col(AlertRow.claimed_by) == self.worker,
-                )
-                .values(**values),
-            )
+            updated = _rows_updated(s, self._held(alert).values(**values))
         held = updated == 1
         if not held:
             log.warning("alert=%s key=%s was taken over while being sent", alert.id, alert.key)
@@ -318,9 +445,13 @@ def _thread_of(s: Session, alert: AlertRow) -> str | None:
 
 def _thread_parent(s: Session, alert: AlertRow) -> AlertRow | None:
     """The message whose thread `alert` replies in: its parent, or, for a change that
-    went out in a catch-up message, that message."""
+    went out in a catch-up or summary message, that message."""
     parent = s.get(AlertRow, alert.parent_id) if alert.parent_id is not None else None
-    if parent is not None and parent.status == CAUGHT_UP and parent.parent_id is not None:
+    if (
+        parent is not None
+        and parent.status in (CAUGHT_UP, SUMMARIZED)
+        and parent.parent_id is not None
+    ):
         return s.get(AlertRow, parent.parent_id)
     return parent
 

@@ -14,6 +14,7 @@ See docs/figures.md for the forms and the rules.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -998,7 +999,9 @@ def extract(text: str, *, lang: str | None = None) -> list[Figure]:
         lower = text
     if _ANY_CURRENCY.search(lower) is None:
         return []
-    found = _join_ranges(text, _scan(text, lower, korean=lang != "en"))
+    # A run of 309 digits overflows a float: no amount, and infinity breaks JSON and diffs.
+    read = [m for m in _scan(text, lower, korean=lang != "en") if math.isfinite(m.high)]
+    found = _join_ranges(text, read)
     _changes(text, found)
     for m in found:
         _qualify(text, m)

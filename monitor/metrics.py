@@ -15,6 +15,12 @@ class Metrics:
         r = self.registry
         self.polls = Counter("monitor_polls", "Feed polls, by result.", ["result"], registry=r)
         self.articles = Counter("monitor_articles", "New articles stored.", registry=r)
+        self.dropped = Counter(
+            "monitor_items_dropped",
+            "New items of a feed that is not a search, dropped for naming no entity or "
+            "keyword of its watch.",
+            registry=r,
+        )
         self.figures = Counter("monitor_figures", "Money figures attributed to claims.", registry=r)
         self.alerts = Counter(
             "monitor_alerts", "Alerts delivered, by outcome.", ["outcome"], registry=r

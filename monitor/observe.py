@@ -10,14 +10,17 @@ Articles are decided oldest first, so the first publisher of a new value gets it
 one published earlier than an alert's article but read later takes the credit over
 while that alert is unsent (`_earlier_report`). On a feed's first poll (`catch_up`) the
 changes are recorded as known values like any other but posted together, one catch-up
-message per claim (`_gather_catch_up`), not one alert each.
+message per claim (`_gather_catch_up`), not one alert each. A poll queues at most
+`max_alerts` messages to be sent one by one; what it finds beyond that is recorded the
+same way (`store.SUMMARIZED`) and counted in one summary message (`_summarize`).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,7 +42,15 @@ from monitor.diff import (
 )
 from monitor.figures import Figure, extract
 from monitor.rules import ClaimRule, Rules, Watch
-from monitor.store import CAUGHT_UP, AlertRow, ArticleRow, ClaimRow, ObservationRow
+from monitor.store import (
+    CAUGHT_UP,
+    RECORDED,
+    SUMMARIZED,
+    AlertRow,
+    ArticleRow,
+    ClaimRow,
+    ObservationRow,
+)
 
 SYNDICATION_WINDOW = timedelta(hours=48)
 WRITE_BATCH = 10  # articles stored per transaction
@@ -66,18 +77,49 @@ class Stored:
     figures: int = 0  # figures tied to a claim (or to several, ambiguous)
 
 
-@dataclass(frozen=True, slots=True)
+def _in_thread(kind: str) -> bool:
+    """Whether rows of `kind` are replies in a thread (not a channel message of their own)."""
+    return kind != "change"
+
+
+@dataclass(slots=True)
 class _Recording:
-    """One `store_articles` call: where its alerts go and whether it is a catch-up."""
+    """One `store_articles` call: where its alerts go, whether it is a catch-up or a quiet
+    one (nothing of it is ever posted), and how many rows it queued to be sent one by one
+    against its cap."""
 
     watch: Watch
     channel: str | None
     catch_up: bool
+    cap: int | None = None
+    quiet: bool = False
+    queued: Counter[bool] = field(default_factory=Counter)  # to send alone: replies, changes
+    over: list[tuple[str, str]] = field(default_factory=list)  # (kind, key), summarized
+
+    def status(self, kind: str, given: str | None = None) -> str:
+        """The outbox status of its next row of `kind`: `given`, or sent one by one, in
+        catch-up messages, or never (quiet); summarized once `cap` changes, or `cap`
+        replies, are to be sent one by one. Changes and replies count apart: a burst of
+        reports of known values (quiet replies in threads) never holds back a change."""
+        status = given or (RECORDED if self.quiet else CAUGHT_UP if self.catch_up else "pending")
+        if (
+            status == "pending"
+            and self.cap is not None
+            and self.queued[_in_thread(kind)] >= self.cap
+        ):
+            return SUMMARIZED
+        return status
+
+    def queue(self, kind: str, key: str, status: str) -> None:
+        """Count a row of `kind` it made with `status`."""
+        if status == "pending":
+            self.queued[_in_thread(kind)] += 1
+        elif status == SUMMARIZED:
+            self.over.append((kind, key))
 
     @property
-    def status(self) -> str:
-        """The outbox status of the rows it makes: sent one by one, or in catch-up messages."""
-        return CAUGHT_UP if self.catch_up else "pending"
+    def sent_alone(self) -> int:
+        return sum(self.queued.values())
 
     def claim(self, claim_id: str) -> ClaimRule:
         return next(c for c in self.watch.claims if c.id == claim_id)
@@ -90,7 +132,10 @@ def store_articles(
     *,
     channel: str | None,
     catch_up: bool = False,
+    quiet: bool = False,
     reread: Collection[str] = (),
+    max_alerts: int | None = None,
+    feed_url: str | None = None,
 ) -> Stored:
     """Store the articles not yet known, read again those whose text changed, and
     attribute and diff their figures, oldest first.
@@ -98,16 +143,19 @@ def store_articles(
     Reading and attributing figures needs no database, so it happens first; the writes
     then go WRITE_BATCH articles to a transaction. `channel`: where alerts go when the
     watch names none. `catch_up`: a feed's first poll, whose changes go into one
-    catch-up message per claim. `reread`: the URLs of articles the feed carried before
+    catch-up message per claim; `quiet` with it, none: the changes become known values
+    and nothing is posted (`store.RECORDED`). `reread`: the URLs of articles the feed carried before
     whose item changed; any other article already stored is left as it is (another
-    feed may carry the same story with another summary).
+    feed may carry the same story with another summary). `max_alerts`: how many messages
+    to be sent one by one it may queue; the rest are summarized in one message that names
+    `feed_url`.
 
     An edited article (same URL, another title or summary) has its observations
     replaced by those of its new text: history shows what each stored article says
     now, while whatever its earlier text alerted stays in the outbox, with its quote,
     and stays a known value of its claim.
     """
-    rec = _Recording(watch, channel, catch_up)
+    rec = _Recording(watch, channel, catch_up, max_alerts, quiet and catch_up)
     prepared = []
     for article in sorted(articles, key=lambda a: a.published):
         text = "\n".join(p for p in (article.title, article.summary, article.body) if p)
@@ -120,7 +168,7 @@ def store_articles(
     for start in range(0, len(prepared), WRITE_BATCH):
         chunk = prepared[start : start + WRITE_BATCH]
         with store.session(engine) as s:
-            known: dict[str, list[KnownValue]] | None = None
+            known: _Known | None = None
             alike = _stored_alike(s, [article for article, _ in chunk])
             for article, found in chunk:
                 if _syndicated_copy(article, alike):
@@ -142,13 +190,17 @@ def store_articles(
                 if found and known is None:
                     known = _lock_known_values(s, watch)
                 for attribution in found:
+                    assert known is not None
                     alerts += _observe(
-                        s, rec, article, article_id, attribution, known or {}, edited=edited_now
+                        s, rec, article, article_id, attribution, known, edited=edited_now
                     )
                 attributed += len(found)
-    if catch_up:
+    if catch_up and not quiet:
         with store.session(engine) as s:
             alerts += _gather_catch_up(s, rec)
+    if rec.over:
+        with store.session(engine) as s:
+            alerts += _summarize(s, rec, feed_url)
     return Stored(stored, edited, alerts, attributed)
 
 
@@ -170,8 +222,16 @@ def _edited(s: Session, watch: Watch, article: Article) -> int | None:
     return int(article_id)
 
 
-def _lock_known_values(s: Session, watch: Watch) -> dict[str, list[KnownValue]]:
-    """Each claim's known values, read under a lock on the watch's claims.
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """Each claim's known values, and the values a person dismissed (never known)."""
+
+    values: dict[str, list[KnownValue]]
+    dismissed: dict[str, list[KnownValue]]
+
+
+def _lock_known_values(s: Session, watch: Watch) -> _Known:
+    """Each claim's known and dismissed values, read under a lock on the watch's claims.
 
     One writer per watch at a time, so that two outlets' reports of the same new number,
     handled at once by two threads or replicas, become one alert and one corroboration.
@@ -179,16 +239,19 @@ def _lock_known_values(s: Session, watch: Watch) -> dict[str, list[KnownValue]]:
     conn = s.connection()
     conn.execute(_LOCK_CLAIMS, {"watch": watch.watch}).all()
     alerted: dict[str, list[KnownValue]] = {c.id: [] for c in watch.claims}
-    for claim, low, high, currency, as_of, key, payload in conn.execute(
+    dismissed: dict[str, list[KnownValue]] = {c.id: [] for c in watch.claims}
+    for claim, low, high, currency, as_of, key, payload, decision in conn.execute(
         _ALERTED_VALUES, {"watch": watch.watch}
     ):
         if claim in alerted and None not in (low, high, currency, as_of):
             p = json.loads(payload)
             published = datetime.fromisoformat(p["published"]) if p.get("published") else None
-            alerted[claim].append(
-                KnownValue(low, high, currency, as_of, p["reported"]["text"], key, published)
-            )
-    return {c.id: known_values(c, alerted[c.id]) for c in watch.claims}
+            value = KnownValue(low, high, currency, as_of, p["reported"]["text"], key, published)
+            if decision == "dismissed":
+                dismissed[claim].append(value)
+            elif decision is None or decision == "accepted":
+                alerted[claim].append(value)
+    return _Known({c.id: known_values(c, alerted[c.id]) for c in watch.claims}, dismissed)
 
 
 _Stored = tuple[str, str, datetime, str]  # title_key, publisher, published, url
@@ -245,6 +308,7 @@ _ALERTED_VALUES = (
         _ALERTS.c.as_of,
         _ALERTS.c.key,
         _ALERTS.c.payload,
+        _ALERTS.c.decision,
     )
     .where(_ALERTS.c.watch == bindparam("watch"), _ALERTS.c.kind == "change")
     .order_by(_ALERTS.c.id)
@@ -281,6 +345,16 @@ _CAUGHT_UP_CHANGES = (
         _ALERTS.c.watch == bindparam("watch"),
         _ALERTS.c.kind == "change",
         _ALERTS.c.status == CAUGHT_UP,
+        _ALERTS.c.parent_id.is_(None),
+    )
+    .order_by(_ALERTS.c.id)
+)
+_SUMMARIZED_CHANGES = (
+    select(_ALERTS.c.id, _ALERTS.c.claim)
+    .where(
+        _ALERTS.c.watch == bindparam("watch"),
+        _ALERTS.c.kind == "change",
+        _ALERTS.c.status == SUMMARIZED,
         _ALERTS.c.parent_id.is_(None),
     )
     .order_by(_ALERTS.c.id)
@@ -326,14 +400,15 @@ def _observe(
     article: Article,
     article_id: int,
     att: Attribution,
-    known: dict[str, list[KnownValue]],
+    known: _Known,
     *,
     edited: bool = False,
 ) -> int:
     """Record one attributed figure; create its alert when it is a change. Rows queued.
 
     `edited`: the article was read before and changed since; its new figure is news of now,
-    so it takes no first-publisher credit from a report published in between.
+    so it takes no first-publisher credit from a report published in between. A report
+    of a value a person dismissed is no change: it is threaded quietly under that alert.
     """
     figure, on = att.figure, article.published.date()
     values: dict[str, object] = {
@@ -356,10 +431,13 @@ def _observe(
     if att.claim is None:
         return _insert_observation(s, values, "ambiguous")
     claim = rec.claim(att.claim)
-    everything = known[claim.id]
+    everything = known.values[claim.id]
     then = known_at(everything, article.published)
     verdict = compare(figure, on, then, claim.tolerance)
     if verdict.outcome == "change":
+        dismissed = matching_value(figure, on, known.dismissed[claim.id], claim.tolerance)
+        if dismissed is not None and dismissed.key:
+            return _dismissed_again(s, rec, claim, article, dismissed.key, values)
         since = [kv for kv in everything if kv.key and kv not in then]
         later = matching_value(figure, on, since, claim.tolerance)
         if later is not None and later.key and edited:
@@ -452,6 +530,7 @@ def _change(
     values: dict[str, object],
     key: str,
 ) -> int:
+    status = rec.status("change")
     alert = {
         "key": key,
         "kind": "change",
@@ -463,11 +542,12 @@ def _change(
         "as_of": article.published.date(),
         "payload": _json(_payload(rec.watch, claim, article, verdict, values, key)),
         "channel": rec.watch.slack.channel or rec.channel,
-        "status": rec.status,
+        "status": status,
     }
     alert_id = store.insert_ignore(s, AlertRow, alert, ["key"])
     if alert_id is None:  # another article or replica reported the same new value first
         return _corroborate(s, rec, claim, article, key, values)
+    rec.queue("change", key, status)
     return _insert_observation(s, values, "change", alert_id)
 
 
@@ -545,16 +625,55 @@ def _corroborate(
     """A report of an alerted value: count it, and queue a reply in the alert's thread.
 
     `earlier`: the report was published before the alert's own article, which was sent
-    first; the reply says so (`published_earlier`).
+    first; the reply says so (`published_earlier`). A report of a value a quiet backfill
+    recorded is recorded so too: there is no message to reply to.
     """
     conn = s.connection()
-    parent_id, parent_json, channel, _ = conn.execute(_ALERT_BY_KEY, {"key": parent_key}).one()
+    parent_id, parent_json, channel, parent_status = conn.execute(
+        _ALERT_BY_KEY, {"key": parent_key}
+    ).one()
     parent_payload = json.loads(parent_json)
     if parent_payload["article_url"] == article.url:
         return _insert_observation(s, values, "change", parent_id)
     evidence = _evidence(article, values) | ({"published_earlier": True} if earlier else {})
-    made = _reply(s, rec, claim, parent_id, channel, parent_payload, evidence, article.url)
+    quietly = RECORDED if parent_status == RECORDED else None
+    made = _reply(
+        s, rec, claim, parent_id, channel, parent_payload, evidence, article.url, status=quietly
+    )
     _insert_observation(s, values, "corroboration", parent_id)
+    return made
+
+
+def _dismissed_again(
+    s: Session,
+    rec: _Recording,
+    claim: ClaimRule,
+    article: Article,
+    parent_key: str,
+    values: dict[str, object],
+) -> int:
+    """A report of a value a person dismissed: recorded under that alert, never alerted;
+    a quiet reply in its thread when it was sent (an unsent one stays unsent)."""
+    conn = s.connection()
+    parent_id, parent_json, channel, status = conn.execute(_ALERT_BY_KEY, {"key": parent_key}).one()
+    made = 0
+    if status not in ("dismissed", "failed"):
+        key, queued = f"{parent_key}|{article.url}", rec.status("dismissed_report")
+        evidence = {**_evidence(article, values), "key": key}
+        reply = {
+            "key": key,
+            "kind": "dismissed_report",
+            "watch": rec.watch.watch,
+            "claim": claim.id,
+            "parent_id": parent_id,
+            "payload": _json({**json.loads(parent_json), **evidence}),
+            "channel": channel,
+            "status": queued,
+        }
+        if store.insert_ignore(s, AlertRow, reply, ["key"]) is not None:
+            rec.queue("dismissed_report", key, queued)
+            made = 1
+    _insert_observation(s, values, "dismissed", parent_id)
     return made
 
 
@@ -574,6 +693,7 @@ def _reply(
     1 if queued, 0 if that article already corroborates it. `status`: the outbox status,
     by default that of the rows this call makes."""
     key = f"{parent_payload['key']}|{article_url}"
+    status = rec.status("corroboration", status)
     reply = {
         "key": key,
         "kind": "corroboration",
@@ -582,10 +702,11 @@ def _reply(
         "parent_id": parent_id,
         "payload": _json({**parent_payload, **evidence, "key": key}),
         "channel": channel,
-        "status": status or rec.status,
+        "status": status,
     }
     if store.insert_ignore(s, AlertRow, reply, ["key"]) is None:
         return 0
+    rec.queue("corroboration", key, status)
     s.connection().execute(_CORROBORATED, {"parent": parent_id})
     return 1
 
@@ -638,6 +759,47 @@ def _gather_catch_up(s: Session, rec: _Recording) -> int:
             conn.execute(_IN_MESSAGE, {"ids": [c[0] for c in changes], "message": message_id})
             made += 1
     return made
+
+
+def _summarize(s: Session, rec: _Recording, feed_url: str | None) -> int:
+    """Queue the message that counts what a poll recorded beyond its cap; 1 if queued.
+
+    The summarized changes join it (their later reports reply in its thread), with any
+    left unlinked by a poll of the watch that died before its summary.
+    """
+    conn = s.connection()
+    conn.execute(_LOCK_CLAIMS, {"watch": rec.watch.watch}).all()
+    changes = conn.execute(_SUMMARIZED_CHANGES, {"watch": rec.watch.watch}).all()
+    by_claim: dict[str, int] = {}
+    for _, claim_id in changes:
+        by_claim[claim_id] = by_claim.get(claim_id, 0) + 1
+    titles = {c.id: c.name for c in rec.watch.claims}
+    key = f"{rec.over[0][1]}|summary"
+    payload = {
+        "watch": rec.watch.watch,
+        "watch_title": rec.watch.title,
+        "feed_url": feed_url or "",
+        "sent_alone": rec.sent_alone,
+        "more_changes": len(changes),
+        "more_corroborations": sum(kind == "corroboration" for kind, _ in rec.over),
+        "claims": [
+            {"claim": c, "claim_title": titles.get(c, c), "changes": n} for c, n in by_claim.items()
+        ],
+        "key": key,
+    }
+    message = {
+        "key": key,
+        "kind": "poll_summary",
+        "watch": rec.watch.watch,
+        "payload": _json(payload),
+        "channel": rec.watch.slack.channel or rec.channel,
+    }
+    message_id = store.insert_ignore(s, AlertRow, message, ["key"])
+    if message_id is None:
+        return 0
+    if changes:
+        conn.execute(_IN_MESSAGE, {"ids": [c[0] for c in changes], "message": message_id})
+    return 1
 
 
 def _alerted_value(figure: Figure, article: Article, key: str) -> KnownValue:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import calendar
 import functools
 import hashlib
-import html
 import io
 import json
 import re
@@ -40,7 +39,6 @@ _KOREAN_CHARSETS = frozenset(
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([\w.:-]+)["']""")
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 _HTML_START = re.compile(rb"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
-_HTML_TITLE = re.compile(rb"<title[^>]*>([^<]{1,200})</title>", re.IGNORECASE)
 _ROOT_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 # expat's messages for input that stops inside the document: a cut-off response.
 _ENDED_EARLY = frozenset({"no element found", "unclosed token", "unclosed CDATA section"})
@@ -355,11 +353,8 @@ def _korean_as_cp949(body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
 def _why_not_a_feed(head: bytes, broken_xml: str | None) -> str:
     start = head[:4096]
     if _HTML_START.search(start):
-        reason = "the server sent an HTML page, not a feed"
-        title = _HTML_TITLE.search(start)
-        if title:
-            reason += f" ({html.unescape(title.group(1).decode('utf-8', 'replace')).strip()!r})"
-        return reason
+        # Not its <title>: a reason reaches Slack, and the page may not be the feed's own.
+        return "the server sent an HTML page, not a feed"
     if broken_xml:
         return f"not a feed: {broken_xml}"
     root = _ROOT_ELEMENT.search(_strip_prolog(start))

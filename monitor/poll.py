@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from monitor import store
 from monitor.articles import Article, full_text, to_article
+from monitor.attribution import mentions
 from monitor.backoff import next_delay
 from monitor.errors import FeedError, ItemError
 from monitor.fetch import Fetcher
@@ -129,6 +130,7 @@ class Context:
     rules: Rules
     metrics: Metrics = field(default_factory=Metrics)
     degraded_after: int = 5
+    full_text_budget: float = 60.0  # seconds of article-page fetching per poll
     default_channel: str | None = None
     # The last known state of each feed, so that an unchanged poll costs no query: current
     # while this process alone writes feed states; with replicas (`shared`) a starting
@@ -136,6 +138,8 @@ class Context:
     states: dict[str, FeedState] = field(default_factory=dict, repr=False)
     quiet: QuietPolls = field(default_factory=QuietPolls, repr=False)
     shared: bool = False  # other replicas poll and write the same feeds' states
+    # Messages one poll may queue to be sent one by one; the rest go into one summary.
+    max_alerts_per_poll: int = 10
 
     @cached_property
     def _feeds(self) -> dict[str, tuple[Watch, FeedRule]]:
@@ -154,6 +158,7 @@ class PollResult:
     new_articles: int = 0
     alerts: int = 0
     error: str | None = None
+    dropped: int = 0  # new items of a feed that is not a search, naming nothing of the watch
 
 
 def poll_feed(
@@ -191,6 +196,7 @@ def poll_feed(
             "status": result.status,
             "new_articles": result.new_articles,
             "alerts": result.alerts,
+            **({"dropped": result.dropped} if result.dropped else {}),
             "duration_ms": round(elapsed * 1000, 1),
             **({"error": result.error} if result.error else {}),
         },
@@ -212,8 +218,10 @@ def _feed_state(ctx: Context, url: str, watch: str) -> FeedState:
 def _poll(
     ctx: Context, watch: Watch, rule: FeedRule, state: FeedState, now: datetime
 ) -> PollResult:
-    url = rule.feed_url
-    fetched = ctx.fetcher.get(url, etag=state.etag, last_modified=state.last_modified)
+    url = state.url
+    fetched = ctx.fetcher.get(
+        url, etag=state.etag, last_modified=state.last_modified, configured=True
+    )
     if fetched.status == 304:
         return _record_success(ctx, watch, state, now, 304, "not_modified", {}, 0)
     digest = hashlib.sha256(fetched.body).hexdigest()
@@ -233,21 +241,31 @@ def _poll(
     entries = [e for e in parsed.entries if e.id not in stale]
     if items is None:
         cache["seen_ids"] = json.dumps(dict.fromkeys(sorted({e.id for e in entries})))
-    entries, articles = _articles(entries, parsed, url, now)
-    if rule.full_text:
-        articles = [_with_body(ctx.fetcher, a) for a in articles]
+    read = read_articles(
+        ctx.fetcher,
+        watch,
+        rule,
+        parsed,
+        entries,
+        url=url,
+        now=now,
+        full_text_budget=ctx.full_text_budget,
+    )
+    ctx.metrics.dropped.inc(len(entries) - len(read))
     stored = store_articles(
         ctx.engine,
         watch,
-        articles,
+        [article for article, _ in read],
         channel=ctx.default_channel,
         # Items the feed held at its first successful poll: its backlog.
         catch_up=watch.catch_up and state.body_hash is None,
-        reread={a.url for a, e in zip(articles, entries, strict=True) if e.id in seen},
+        reread={article.url for article, entry in read if entry.id in seen},
+        max_alerts=ctx.max_alerts_per_poll,
+        feed_url=url,
     )
     ctx.metrics.figures.inc(stored.figures)
     cache["warning"] = parsed.warning
-    return _record_success(
+    result = _record_success(
         ctx,
         watch,
         state,
@@ -258,6 +276,34 @@ def _poll(
         stored.articles,
         stored.alerts,
     )
+    return replace(result, dropped=len(entries) - len(read))
+
+
+def read_articles(
+    fetcher: Fetcher,
+    watch: Watch,
+    rule: FeedRule,
+    parsed: ParsedFeed,
+    entries: list[Entry],
+    *,
+    url: str,
+    now: datetime,
+    full_text_budget: float,
+) -> list[tuple[Article, Entry]]:
+    """The entries as the articles a poll stores, each with its entry.
+
+    A feed that is not a search (a publisher's section) keeps only the items whose title
+    or summary names an entity or keyword of the watch: the rest of the section is not
+    news of it, and its full text is not fetched either. `now` dates an undated entry;
+    `full_text_budget` bounds the time all the article pages may take.
+    """
+    read = _articles(entries, parsed, url, now)
+    if not rule.is_search:
+        read = [(a, e) for a, e in read if mentions(watch, f"{a.title}\n{a.summary}")]
+    if rule.full_text:
+        bodies = _with_bodies(fetcher, url, [a for a, _ in read], full_text_budget)
+        read = [(body, e) for body, (_, e) in zip(bodies, read, strict=True)]
+    return read
 
 
 def _seen(stored: str | None) -> dict[str, str | None]:
@@ -297,10 +343,10 @@ def _parse_fresh(
 
 def _articles(
     entries: list[Entry], parsed: ParsedFeed, url: str, now: datetime
-) -> tuple[list[Entry], list[Article]]:
-    """The entries that make articles, and their articles: a bad item is skipped, with a
+) -> list[tuple[Article, Entry]]:
+    """The entries as articles, each with its entry: a bad item is skipped, with a
     warning, and the rest of the feed is read, within the poll's budget."""
-    kept: list[tuple[Entry, Article]] = []
+    kept: list[tuple[Article, Entry]] = []
     text = 0
     for index, entry in enumerate(entries):
         if index == MAX_ITEMS_PER_POLL or text > MAX_POLL_TEXT_CHARS:
@@ -315,14 +361,36 @@ def _articles(
         except ItemError as exc:
             log.warning("item skipped", extra={"feed": url, "item": exc.item, "error": exc.reason})
             continue
-        kept.append((entry, article))
+        kept.append((article, entry))
         text += len(article.title) + len(article.summary)
-    return [e for e, _ in kept], [a for _, a in kept]
+    return kept
 
 
-def _with_body(fetcher: Fetcher, article: Article) -> Article:
+def _with_bodies(
+    fetcher: Fetcher, url: str, articles: list[Article], budget: float
+) -> list[Article]:
+    """The articles with their pages' text, fetched within the poll's full-text budget.
+
+    Each page has the fetch timeout, and all of them `budget` seconds: 10 stalled
+    pages once held one poll for 10 timeouts. Those left when it is spent keep the feed's
+    summary only.
+    """
+    deadline = time.monotonic() + budget
+    done: list[Article] = []
+    for article in articles:
+        if time.monotonic() >= deadline:
+            log.warning(
+                "full-text budget spent: the other articles are read from the feed alone",
+                extra={"feed": url, "skipped": len(articles) - len(done)},
+            )
+            return done + articles[len(done) :]
+        done.append(_with_body(fetcher, article, deadline))
+    return done
+
+
+def _with_body(fetcher: Fetcher, article: Article, deadline: float) -> Article:
     try:
-        return replace(article, body=full_text(fetcher, article.url))
+        return replace(article, body=full_text(fetcher, article.url, deadline=deadline))
     except FeedError as exc:
         log.warning("full text unavailable", extra={"article": article.url, "error": exc.reason})
         return article

@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -27,15 +28,19 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.articles import detect_lang
 from monitor.errors import RulesError, RulesErrors
 from monitor.figures import Figure, extract
-from monitor.googlenews import search_url
+from monitor.googlenews import GOOGLE_NEWS, search_url
 from monitor.roles import PLACES, Kind
 
 SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+_TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+AUTO = "auto"  # `google_news: auto`: searches built from the watch's entities and keywords
+AUTO_QUERIES = 5  # searches `google_news: auto` builds for one feed entry, at most
 
 # What a rules file may cost to read (README.md, Limits): a watch is a few kilobytes.
 MAX_RULES_BYTES = 1_000_000
@@ -113,7 +118,11 @@ class FeedRule(_Strict):
     """A feed to poll: a URL, or a Google News search built from a query."""
 
     url: str | None = Field(None, description="An RSS, Atom or JSON Feed URL.")
-    google_news: str | None = Field(None, description="A Google News search query.")
+    google_news: str | None = Field(
+        None,
+        description="A Google News search query, or `auto`: searches built from the watch's "
+        "entities and keywords in `lang`.",
+    )
     lang: str = Field("en-US", description="Edition of a Google News search: en-US, ko, ...")
     every: Duration = 900.0
     full_text: bool = Field(False, description="Fetch each article's page for its full text.")
@@ -137,9 +146,44 @@ class FeedRule(_Strict):
         return self
 
     @property
-    def feed_url(self) -> str:
-        """The URL that is polled."""
-        return self.url or search_url(self.google_news or "", self.lang)
+    def is_search(self) -> bool:
+        """Whether it is a Google News search (its items are about the watch already)."""
+        return self.google_news is not None
+
+    @property
+    def is_auto(self) -> bool:
+        """Whether its searches are built from the watch (`google_news: auto`)."""
+        return (self.google_news or "").strip().lower() == AUTO
+
+    def queries(self, watch: Watch) -> list[str]:
+        """Its Google News searches: the query as written, or those `auto` builds."""
+        if self.is_auto:
+            return auto_queries(watch.entities, watch.keywords, self.lang)
+        return [self.google_news] if self.google_news is not None else []
+
+    def urls(self, watch: Watch, google_news_url: str = GOOGLE_NEWS) -> list[str]:
+        """The URLs polled for it: its `url`, or one search URL per query."""
+        if self.url is not None:
+            return [self.url]
+        return [search_url(q, self.lang, google_news_url) for q in self.queries(watch)]
+
+
+def auto_queries(
+    entities: Mapping[str, Sequence[str]], keywords: Sequence[str], lang: str
+) -> list[str]:
+    """The searches of `google_news: auto`: for each entity in rules order, its first alias
+    in `lang`'s script (Hangul for Korean, else Latin) with the keywords in that script as
+    alternatives: `"Sam Altman" (chip OR semiconductor)`. At most AUTO_QUERIES, so that a
+    long entity list cannot multiply the requests of one feed entry."""
+    script = "ko" if lang.lower().startswith("ko") else "en"
+    words = [k for k in keywords if detect_lang(k) == script]
+    either = f" ({' OR '.join(words)})" if len(words) > 1 else f" {words[0]}" if words else ""
+    queries: list[str] = []
+    for aliases in entities.values():
+        alias = next((a for a in aliases if detect_lang(a) == script), None)
+        if alias is not None and (query := f'"{alias}"{either}') not in queries:
+            queries.append(query)
+    return queries[:AUTO_QUERIES]
 
 
 class StatedValue(_Strict):
@@ -212,6 +256,50 @@ class SlackRule(_Strict):
     channel: str | None = Field(None, description="Overrides SLACK_CHANNEL for this watch.")
 
 
+class DigestRule(_Strict):
+    """A daily digest of the watch: at a time of day, in a time zone."""
+
+    at: str = Field(
+        description='Time of day, 24-hour HH:MM in quotes, like "09:00".',
+        json_schema_extra={"pattern": _TIME_OF_DAY.pattern},
+    )
+    tz: str = Field("UTC", description="An IANA time zone name, like Asia/Seoul or UTC.")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _time_of_day(cls, value: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+            # YAML 1.1 reads an unquoted 12:30 as a base-60 number: 750.
+            hours, minutes = divmod(value, 60)
+            raise ValueError(
+                f"{value} is a number, not a time of day (YAML reads an unquoted {hours}:"
+                f'{minutes:02d} as one); write it in quotes, like at: "{hours:02d}:{minutes:02d}"'
+            )
+        if not isinstance(value, str) or not _TIME_OF_DAY.match(value):
+            raise ValueError(f'"{value}" is not a time of day; write it as HH:MM, like "09:00"')
+        return value
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f'"{value}" is not a time zone; write an IANA name, like Asia/Seoul or UTC'
+            ) from None
+        return value
+
+    @property
+    def time_of_day(self) -> time:
+        hours, minutes = self.at.split(":")
+        return time(int(hours), int(minutes))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+
 class Watch(_Strict):
     """One rules file: entities, keywords, feeds and the claims to diff against."""
 
@@ -231,6 +319,15 @@ class Watch(_Strict):
         description="On a feed's first poll, post its backlog's changes as one catch-up message "
         "per claim (on), or alert each one (off).",
     )
+    digest: DigestRule | None = Field(
+        None,
+        description="Post a daily digest of the claims' changes, corroborations, decisions and "
+        "feed health at this time of day.",
+    )
+
+    def feed_urls(self, google_news_url: str = GOOGLE_NEWS) -> dict[str, FeedRule]:
+        """Every URL its feeds poll, with the rule each comes from."""
+        return {url: rule for rule in self.feeds for url in rule.urls(self, google_news_url)}
 
 
 class Rules(BaseModel):
@@ -239,13 +336,18 @@ class Rules(BaseModel):
     model_config = ConfigDict(frozen=True)
     watches: list[Watch]
     files: dict[str, str]  # watch slug -> file path
+    google_news_url: str = GOOGLE_NEWS  # where Google News searches go (MONITOR_GOOGLE_NEWS_URL)
 
     def watch(self, slug: str) -> Watch:
         return next(w for w in self.watches if w.watch == slug)
 
     def feeds(self) -> dict[str, tuple[Watch, FeedRule]]:
         """Every feed URL to poll, with the watch and the rule it comes from."""
-        return {f.feed_url: (w, f) for w in self.watches for f in w.feeds}
+        return {
+            url: (w, rule)
+            for w in self.watches
+            for url, rule in w.feed_urls(self.google_news_url).items()
+        }
 
     def intervals(self) -> dict[str, float]:
         """Every feed URL to poll, with its seconds between polls."""
@@ -261,8 +363,14 @@ def rule_files(path: Path) -> list[Path]:
     raise RulesErrors([RulesError(str(path), None, "", "no such file or directory")])
 
 
-def load_rules(path: Path | str) -> Rules:
-    """Load and check every watch under `path`; raise `RulesErrors` listing each problem."""
+def load_rules(path: Path | str, *, google_news_url: str | None = None) -> Rules:
+    """Load and check every watch under `path`; raise `RulesErrors` listing each problem.
+
+    `google_news_url`: the base of Google News search URLs; by default the
+    MONITOR_GOOGLE_NEWS_URL setting, so that every command names a feed as the daemon does.
+    """
+    from monitor.settings import Settings  # its callers mostly have Settings at hand
+
     path = Path(path)
     files = rule_files(path)
     errors: list[RulesError] = []
@@ -293,7 +401,8 @@ def load_rules(path: Path | str) -> Rules:
         errors.append(RulesError(str(path), None, "", "holds no .yaml rules files"))
     if errors:
         raise RulesErrors(errors)
-    return Rules(watches=watches, files=origin)
+    base = google_news_url if google_news_url is not None else Settings().google_news_url
+    return Rules(watches=watches, files=origin, google_news_url=base)
 
 
 def load_watch(file: Path) -> tuple[Watch, int]:
@@ -572,14 +681,25 @@ def _cross_check(
                 )
     urls: dict[str, int] = {}
     for index, feed in enumerate(watch.feeds):
-        if feed.feed_url in urls:
+        feed_urls = feed.urls(watch)
+        if feed.is_search and not feed_urls:
+            script = "Korean" if feed.lang.lower().startswith("ko") else "Latin-script"
             yield RulesError(
                 file,
-                lines.get(("feeds", index)),
-                f"feeds[{index}]",
-                f"is the same feed as feeds[{urls[feed.feed_url]}]",
+                lines.get(("feeds", index, "google_news")),
+                f"feeds[{index}].google_news",
+                f"`auto` builds no search for lang {feed.lang}: no entity has a {script} "
+                "alias; add one, or write the query",
             )
-        urls.setdefault(feed.feed_url, index)
+        for url in feed_urls:
+            if url in urls:
+                yield RulesError(
+                    file,
+                    lines.get(("feeds", index)),
+                    f"feeds[{index}]",
+                    f"is the same feed as feeds[{urls[url]}]",
+                )
+            urls.setdefault(url, index)
 
 
 def json_schema() -> dict[str, Any]:

@@ -121,6 +121,14 @@ class ObservationRow(SQLModel, table=True):
 # The outbox status of what a catch-up records: kept as an alert (a known value, a
 # corroboration), never posted on its own; its catch-up message is.
 CAUGHT_UP = "caught_up"
+# The outbox status of what a poll queued beyond its cap (MONITOR_MAX_ALERTS_PER_POLL):
+# kept as an alert (a known value, a corroboration), never posted on its own; the poll's
+# summary message counts it.
+SUMMARIZED = "summarized"
+
+# The outbox status of what a quiet backfill records (`monitor backfill --quiet`): a known
+# value or a report of one, never posted; later reports of its value are recorded so too.
+RECORDED = "recorded"
 
 
 class AlertRow(SQLModel, table=True):
@@ -132,10 +140,11 @@ class AlertRow(SQLModel, table=True):
     __table_args__ = (Index("ix_alert_watch_kind", "watch", "kind"),)
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)  # idempotency key, also in the Slack message metadata
-    kind: str  # change | corroboration | catch_up | feed_degraded | feed_recovered
+    kind: str  # change | corroboration | catch_up | poll_summary | feed_degraded | feed_recovered
     watch: str = Field(index=True)
     claim: str | None = Field(default=None, index=True)
-    # A corroboration's change (its thread); a caught-up change's catch-up message.
+    # A corroboration's change (its thread); a caught-up change's catch-up message; a
+    # summarized change's summary message.
     parent_id: int | None = Field(default=None, foreign_key="alert.id")
     low: float | None = None  # the reported value, which becomes a known value of the claim
     high: float | None = None
@@ -144,18 +153,21 @@ class AlertRow(SQLModel, table=True):
     payload: str  # JSON: everything the message shows
     channel: str | None = None
     # pending | sending | sent | failed; caught_up: recorded by a catch-up, never sent alone;
+    # summarized: over its poll's cap, counted in the poll's summary message, never sent alone;
+    # recorded: by a quiet backfill, never sent;
     # dismissed: a change a person dismissed before it was sent (and its replies)
     status: str = Field(default="pending", index=True)
     attempts: int = 0
     last_error: str | None = None
     next_attempt_at: datetime | None = None
     claimed_at: datetime | None = None  # when a worker took it to send ("sending")
-    claimed_by: str | None = None  # which worker (host:pid) took it
+    claimed_by: str | None = None  # which worker took it: `delivery.worker_id`, name|host|pid
     ts: str | None = None  # Slack's message timestamp once sent
     corroborations: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
-    # A change's decision: accepted (its value is on record) | dismissed (not a change);
+    # A change's decision: accepted (its value is on record) | dismissed (not a change) |
+    # withdrawn (`replay --apply`: the rules no longer raise it);
     # set once, by a conditional update, so a decision Slack delivers twice applies once.
     decision: str | None = None
 
@@ -168,9 +180,9 @@ class DecisionRow(SQLModel, table=True):
     alert_id: int = Field(foreign_key="alert.id", index=True)
     watch: str = Field(index=True)
     claim: str | None = None
-    action: str  # accept | dismiss | retry
+    action: str  # accept | dismiss | retry | withdraw
     by: str  # a Slack user ("U024BE7LH alice") or a local one ("alice@host")
-    via: str  # slack (interactivity URL) | socket_mode | cli
+    via: str  # slack (interactivity URL) | socket_mode | cli | replay
     at: datetime = Field(default_factory=utcnow, index=True)
     # The value decided on, as the alert reported it (none for a retry).
     low: float | None = None

@@ -6,6 +6,7 @@ Use the `fake_slack` fixture (import it into a test module with
     WebClient(token=slack.token, base_url=slack.api_url)   # or SlackBot(slack.token, ...)
     WebhookClient(slack.webhook_url)
     slack.posts                  # [Posted(channel, text, blocks, metadata, thread_ts, ts, ...)]
+    slack.updates                # [Posted] as each chat.update left a message
     slack.calls("chat.postMessage")  # monotonic arrival times of each request to a method
     slack.fail("chat.postMessage", status=429, retry_after=1, times=2)
     slack.fail("chat.postMessage", status=500, times=3)
@@ -13,13 +14,15 @@ Use the `fake_slack` fixture (import it into a test module with
     slack.fail("webhook", error="no_service", status=404)        # plain-text body
     slack.fail("chat.postMessage", delay=2.0)  # posts, then answers late (a lost response)
     slack.seed("C0FUNDING1", text="...", metadata={...})  # a message already in the channel
+    slack.socket_url = server.url  # what apps.connections.open answers (Socket Mode)
 
-Methods: auth.test, chat.postMessage, conversations.history, conversations.replies,
-conversations.list, and POST /webhook. Every API call needs `Bearer <slack.token>`
-(else `invalid_auth`). Channels are known by name and ID (`channels=`); like Slack,
-chat.postMessage takes either, conversations.* take IDs only. Messages carry
-metadata back only when `include_all_metadata` is true. Bodies may be form-encoded or
-JSON, as slack-sdk sends both.
+Methods: auth.test, chat.postMessage, chat.update, conversations.history, conversations.replies,
+conversations.list, apps.connections.open, and POST /webhook. Every API call needs
+`Bearer <slack.token>` (else `invalid_auth`), but apps.connections.open takes the app-level
+token, `slack.app_token` (the bot token gets `not_allowed_token_type`, as on Slack).
+Channels are known by name and ID (`channels=`); like Slack, chat.postMessage takes
+either, conversations.* take IDs only. Messages carry metadata back only when
+`include_all_metadata` is true. Bodies may be form-encoded or JSON, as slack-sdk sends both.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -37,6 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 TOKEN = "xoxb-fake-token"
+APP_TOKEN = "xapp-1-fake-app-token"
 CHANNELS = {"funding-alerts": "C0FUNDING1", "general": "C0GENERAL1"}
 
 
@@ -66,10 +70,19 @@ class _Fault:
 class FakeSlack:
     """The Slack Web API and one incoming webhook, on a threaded loopback server."""
 
-    def __init__(self, *, token: str = TOKEN, channels: Mapping[str, str] = CHANNELS) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        app_token: str = APP_TOKEN,
+        channels: Mapping[str, str] = CHANNELS,
+    ) -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket_url = "ws://127.0.0.1:9/"  # nothing listens: set it to a test's server
         self.channels = dict(channels)  # name -> ID
         self._posts: list[Posted] = []
+        self._updates: list[Posted] = []
         self._calls: list[tuple[str, float]] = []
         self._faults: dict[str, list[_Fault]] = {}
         self._last_ts = 0.0
@@ -100,6 +113,12 @@ class FakeSlack:
         """Every message posted so far (API and webhook, seeded ones too), oldest first."""
         with self._lock:
             return list(self._posts)
+
+    @property
+    def updates(self) -> list[Posted]:
+        """Each message as a chat.update left it, in the order of the updates."""
+        with self._lock:
+            return list(self._updates)
 
     def calls(self, method: str) -> list[float]:
         """`time.monotonic()` at the arrival of each request to `method` ("webhook" too)."""
@@ -169,11 +188,14 @@ class FakeSlack:
             return fault
 
     def _api(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if method == "apps.connections.open":
+            return self._connections_open(token)
         if token != self.token:
             return {"ok": False, "error": "invalid_auth"}
         handler = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
+            "chat.update": self._update_message,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
             "conversations.list": self._list,
@@ -182,6 +204,14 @@ class FakeSlack:
             return {"ok": False, "error": "unknown_method"}
         with self._lock:
             return handler(args)
+
+    def _connections_open(self, token: str | None) -> dict[str, Any]:
+        """Socket Mode's WebSocket URL, for the app-level token only."""
+        if token == self.token:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if token != self.app_token:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_url}
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "team": "Fake", "user": "funding-monitor", "bot_id": "B0FAKE"}
@@ -204,6 +234,27 @@ class FakeSlack:
             options,
         )
         return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
+
+    def _update_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Like Slack: the channel by ID only, the message by its ts; blocks and metadata
+        replaced by what is sent."""
+        channel, ts = args.get("channel"), args.get("ts")
+        if channel not in self.channels.values():
+            return {"ok": False, "error": "channel_not_found"}
+        at = next(
+            (i for i, p in enumerate(self._posts) if (p.channel, p.ts) == (channel, ts)), None
+        )
+        if at is None:
+            return {"ok": False, "error": "message_not_found"}
+        updated = replace(
+            self._posts[at],
+            text=str(args.get("text") or ""),
+            blocks=_json_arg(args.get("blocks")) or [],
+            metadata=_json_arg(args.get("metadata")) or self._posts[at].metadata,
+        )
+        self._posts[at] = updated
+        self._updates.append(updated)
+        return {"ok": True, "channel": channel, "ts": ts, "text": updated.text}
 
     def _history(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel")

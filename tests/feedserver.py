@@ -252,6 +252,6 @@ def feed_server() -> Iterator[FeedServer]:
 
 @pytest.fixture
 def fetcher() -> Iterator[Fetcher]:
-    """A Fetcher with test-sized limits: 0.5 s timeouts, 100 kB bodies."""
-    with Fetcher(connect_timeout=0.5, timeout=0.5, max_bytes=100_000) as client:
+    """A Fetcher with test-sized limits (0.5 s timeouts, 100 kB bodies) that may reach loopback."""
+    with Fetcher(connect_timeout=0.5, timeout=0.5, max_bytes=100_000, allow="127.0.0.1") as client:
         yield client

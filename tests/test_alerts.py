@@ -279,8 +279,8 @@ def test_feed_recovered_says_it_works_again():
 
 
 def test_unknown_kind_is_refused():
-    with pytest.raises(ValueError, match="unknown alert kind 'digest'"):
-        render(kind="digest", key="k", payload={}, channel=None)
+    with pytest.raises(ValueError, match="unknown alert kind 'unheard_of'"):
+        render(kind="unheard_of", key="k", payload={}, channel=None)
 
 
 @pytest.mark.parametrize(
@@ -353,7 +353,7 @@ def _catch_up(n: int) -> dict[str, Any]:
     }
 
 
-def test_a_catch_up_lists_some_changes_counts_the_rest_and_keeps_every_one_in_metadata() -> None:
+def test_a_catch_up_lists_some_changes_counts_the_rest_and_keeps_many_in_metadata() -> None:
     payload = _catch_up(60)
     message = render(kind="catch_up", key=payload["key"], payload=payload, channel="#c")
     assert message.blocks[0]["text"]["text"] == "Catch-up: Altman's AI-chip venture, money needed"
@@ -372,7 +372,7 @@ def test_a_catch_up_lists_some_changes_counts_the_rest_and_keeps_every_one_in_me
         "chip-venture-target",
         payload["key"],
     )
-    assert len(meta["changes"]) == 60
+    assert (len(meta["changes"]), meta["changes_total"]) == (50, 60)
     assert meta["changes"][0] == {
         "reported": {"low": 8e12, "high": 8e12, "currency": "USD", "text": "$8 trillion"},
         "article_url": "https://news.example/a?x=1&y=2",
@@ -386,3 +386,51 @@ def test_a_short_catch_up_lists_every_change_and_counts_none() -> None:
     message = render(kind="catch_up", key=payload["key"], payload=payload, channel="#c")
     assert "*1 report*" in message.blocks[1]["text"]["text"]
     assert "more:" not in str(message.blocks)
+
+
+def _summary(changes: int, corroborations: int, claims: int) -> dict[str, Any]:
+    return {
+        "watch": "ai-chip-funding",
+        "watch_title": "AI chip <funding>",
+        "feed_url": "https://wire.example/rss?a=1&b=2",
+        "sent_alone": 10,
+        "more_changes": changes,
+        "more_corroborations": corroborations,
+        "claims": [
+            {"claim": f"claim-{n}", "claim_title": f"Claim {n}", "changes": 1}
+            for n in range(claims)
+        ],
+        "key": "k|summary",
+    }
+
+
+def test_a_poll_summary_counts_the_rest_names_the_feed_and_carries_its_key() -> None:
+    payload = _summary(289, 1, 12)
+    message = render(kind="poll_summary", key="k|summary", payload=payload, channel="#c")
+    assert message.text == (
+        "and 289 more changes and 1 more report of known values on "
+        "https://wire.example/rss?a=1&amp;b=2: see `monitor alerts`"
+    )
+    body = str(message.blocks)
+    assert "than the 10 it posts one by one" in body and "(status `summarized`)" in body
+    assert "Claim 9: 1 change" in body and "Claim 10" not in body
+    assert "and 2 more claims" in body
+    assert "Watch: AI chip &lt;funding&gt;" in body  # mrkdwn escaped; the header is plain
+    assert message.metadata == {
+        "event_type": "funding_alerts_summarized",
+        "event_payload": {
+            "watch": "ai-chip-funding",
+            "feed_url": "https://wire.example/rss?a=1&b=2",
+            "changes": 289,
+            "corroborations": 1,
+            "claims": {f"claim-{n}": 1 for n in range(12)},
+            "key": "k|summary",
+        },
+    }
+
+
+def test_a_poll_summary_of_reports_only_counts_no_changes() -> None:
+    payload = _summary(0, 3, 0)
+    message = render(kind="poll_summary", key="k|summary", payload=payload, channel="#c")
+    assert message.text.startswith("and 3 more reports of known values on ")
+    assert "change" not in message.text

@@ -114,6 +114,46 @@ def test_sigkill_while_slack_is_slow_then_restart_delivers_each_alert_once(
         assert by_key[post.metadata["event_payload"]["key"]]["ts"] == post.ts  # type: ignore[index]
 
 
+def test_a_restart_without_a_replica_id_settles_the_dead_process_alert_at_once(
+    tmp_path: Path, feed_server: FeedServer, fake_slack: FakeSlack
+) -> None:
+    """Its worker id is host-pid, so the restarted daemon has another: it sees the pid gone."""
+    feed_server.route("/feed", rss20(STORIES), headers={"Content-Type": "application/rss+xml"})
+    rules = tmp_path / "crash.yaml"
+    rules.write_text(WATCH.format(url=feed_server.url("/feed"), catch_up="off"), encoding="utf-8")
+    env = monitor_env(
+        tmp_path, rules, SLACK_BOT_TOKEN=fake_slack.token, SLACK_API_URL=fake_slack.api_url
+    )
+    fake_slack.fail("chat.postMessage", delay=8.0, times=1)
+    first = start_monitor(["run"], env, tmp_path / "first.log")
+    try:
+        wait_for(lambda: len(fake_slack.posts) >= 1, 30, "the first post to reach Slack")
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    [in_flight] = [a for a in _alerts(env, "change") if a["status"] == "sending"]
+
+    second = start_monitor(["run"], env, tmp_path / "second.log")
+    try:
+        # Before, the alert waited out a 120 s lease; the pid check needs no wait at all.
+        wait_for(
+            lambda: [a["status"] for a in _alerts(env, "change")] == ["sent", "sent"],
+            60,
+            "both alerts marked sent",
+        )
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=20) == 0
+    finally:
+        if second.poll() is None:
+            second.kill()
+    log = (tmp_path / "second.log").read_text(encoding="utf-8")
+    assert f"key={in_flight['key']} outcome=reconciled_sent" in log
+    assert f"because process {first.pid} that claimed it is gone" in log
+    assert sorted(_keys(fake_slack)) == sorted(a["key"] for a in _alerts(env, "change"))
+
+
 def _alerts(env: dict[str, str], kind: str) -> list[dict[str, object]]:
     """The outbox's messages of `kind` (a catch-up's changes are kept, never sent alone)."""
     result = run_monitor(["alerts", "--json"], env)

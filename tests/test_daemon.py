@@ -19,6 +19,7 @@ watch: daemon-test
 title: Daemon test
 entities:
   altman: [Sam Altman]
+keywords: [startup]  # the test feeds' stories
 feeds:
 {feeds}
 claims:

@@ -7,20 +7,26 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from time import sleep
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
-from monitor.delivery import deliver_pending, reconcile
+from monitor.delivery import LEASE, deliver_pending, reconcile, worker_id
 from monitor.notify.console import ConsoleNotifier
 from monitor.notify.slack_bot import SlackBot
 from monitor.notify.slack_webhook import SlackWebhook
+from monitor.settings import Settings
 from monitor.store import AlertRow, session, utcnow
+from tests.daemon_helpers import wait_for
 from tests.fakeslack import FakeSlack, fake_slack  # noqa: F401
 from tests.test_alerts import CHANGE
 
@@ -208,17 +214,99 @@ def test_stale_sending_row_not_in_the_channel_is_sent_once(engine, fake_slack):
 def test_own_sending_rows_are_reconciled_at_startup_others_recent_ones_are_left(engine, fake_slack):
     mine = _add(engine, "mine", status="sending", claimed_by="host:1", claimed_at=utcnow())
     theirs = _add(engine, "theirs", status="sending", claimed_by="host:2", claimed_at=utcnow())
-    settled = reconcile(engine, _bot(fake_slack), worker="host:1", stale_after=120)
+    settled = reconcile(engine, _bot(fake_slack), worker="host:1", lease=120)
     assert settled == 1
     assert _alert(engine, mine).status == "pending"
     assert _alert(engine, theirs).status == "sending"
+
+
+def _claimed_by(name: str, *, pid: int, host: str | None = None) -> str:
+    """A `claimed_by` of process `pid`, on this host unless `host` is given."""
+    _, this_host, _ = worker_id(name).split("|")
+    return f"{name}|{host or this_host}|{pid}"
+
+
+def test_a_fresh_claim_of_a_gone_process_on_this_host_is_settled_at_once(engine, fake_slack):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead = _add(
+            engine,
+            "dead",
+            status="sending",
+            claimed_at=utcnow(),
+            claimed_by=_claimed_by("host-1", pid=gone.pid),
+        )
+        live = _add(
+            engine,
+            "live",
+            status="sending",
+            claimed_at=utcnow(),
+            claimed_by=_claimed_by("host-2", pid=alive.pid),
+        )
+        settled = reconcile(engine, _bot(fake_slack), worker=worker_id("host-3"), lease=LEASE)
+    finally:
+        alive.kill()
+        alive.wait()
+    assert settled == 1
+    assert _alert(engine, dead).status == "pending"  # not in the channel: to be sent again
+    assert _alert(engine, live).status == "sending"
+
+
+def test_another_hosts_claim_is_settled_once_its_lease_has_run_out(engine, fake_slack):
+    # The bound a restart promises: a dead worker's alert is settled within 30 s.
+    assert LEASE + Settings().delivery_every <= 30
+    other = _claimed_by("replica-2", pid=os.getpid(), host="elsewhere~0000")
+    lapsed = _add(
+        engine,
+        "lapsed",
+        status="sending",
+        claimed_by=other,
+        claimed_at=utcnow() - timedelta(seconds=LEASE + 1),
+    )
+    held = _add(
+        engine,
+        "held",
+        status="sending",
+        claimed_by=other,
+        claimed_at=utcnow() - timedelta(seconds=LEASE / 2),
+    )
+    settled = reconcile(engine, _bot(fake_slack), worker=worker_id("replica-1"), lease=LEASE)
+    assert settled == 1
+    assert _alert(engine, lapsed).status == "pending"
+    assert _alert(engine, held).status == "sending"
+
+
+def test_the_lease_is_renewed_while_a_slow_post_is_in_flight(engine, fake_slack):
+    """Slack answers after three leases: another worker must not take the alert meanwhile."""
+    alert_id = _add(engine, "k")
+    fake_slack.fail("chat.postMessage", delay=3.0)
+    worker = worker_id("replica-1")
+    sender = threading.Thread(
+        target=deliver_pending,
+        args=(engine, _bot(fake_slack)),
+        kwargs={"worker": worker, "min_interval": 0.0, "lease": 1.0},
+    )
+    sender.start()
+    try:
+        wait_for(lambda: len(fake_slack.posts) == 1, 10, "the post to reach Slack")
+        sleep(1.5)  # the first claim is older than the lease now
+        other = _claimed_by("replica-2", pid=os.getpid(), host="elsewhere~0000")
+        assert reconcile(engine, _bot(fake_slack), worker=other, lease=1.0) == 0
+        row = _alert(engine, alert_id)
+        assert (row.status, row.claimed_by) == ("sending", worker)
+    finally:
+        sender.join(30)
+    assert _alert(engine, alert_id).status == "sent"
+    assert _keys(fake_slack) == ["k"]
 
 
 def test_reconcile_leaves_the_row_when_slack_cannot_be_searched_now(engine, fake_slack):
     claimed_at = utcnow() - timedelta(minutes=10)
     alert_id = _add(engine, "k", status="sending", claimed_by="dead:9", claimed_at=claimed_at)
     fake_slack.fail("conversations.history", status=503)
-    assert reconcile(engine, _bot(fake_slack), worker="host:1", stale_after=120) == 0
+    assert reconcile(engine, _bot(fake_slack), worker="host:1", lease=120) == 0
     assert _alert(engine, alert_id).status == "sending"
 
 

@@ -164,7 +164,7 @@ def test_demo_watch_polls_exactly_the_recorded_feeds(tmp_path: Path):
     base = "http://127.0.0.1:8000"
     demo_file = tmp_path / "demo.yaml"
     demo_file.write_text(watch_text(base), encoding="utf-8")
-    urls = {feed.feed_url for feed in load_rules(demo_file).watches[0].feeds}
+    urls = set(load_rules(demo_file).watches[0].feed_urls())
     assert urls == {base + path for path in render_feeds(load_news())}
 
 

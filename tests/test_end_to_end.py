@@ -6,6 +6,7 @@ subprocess, and the fake Slack shows exactly which alerts were posted.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.daemon_helpers import monitor_env, run_monitor
@@ -185,4 +186,50 @@ def test_phases_alert_exactly_the_changes_once_with_corroborations_in_threads(
     assert history.returncode == 0
     assert (
         '"outcome": "change"' in history.stdout and '"outcome": "corroboration"' in history.stdout
+    )
+
+
+def test_a_poll_beyond_max_alerts_per_poll_posts_one_summary_of_the_rest(
+    tmp_path: Path, feed_server: FeedServer, fake_slack: FakeSlack
+) -> None:
+    """MONITOR_MAX_ALERTS_PER_POLL reaches the daemon; `monitor alerts` says what the rest are."""
+    rules = tmp_path / "chips.yaml"
+    watch = WATCH.format(feeds=f"  - url: {feed_server.url('/wire')}") + "catch_up: off\n"
+    rules.write_text(watch, encoding="utf-8")
+    env = monitor_env(
+        tmp_path,
+        rules,
+        SLACK_BOT_TOKEN=fake_slack.token,
+        SLACK_API_URL=fake_slack.api_url,
+        MONITOR_MAX_ALERTS_PER_POLL="2",
+    )
+    _publish(
+        feed_server,
+        {
+            "/wire": [
+                _item(
+                    f"t{n}",
+                    f"Altman chip plan, take {n}",
+                    f"Sam Altman needs ${n} trillion for chips.",
+                )
+                for n in (8, 10, 12, 14, 17, 20)
+            ]
+        },
+    )
+    result = run_monitor(["run", "--once"], env)
+    assert result.returncode == 0, result.stderr
+    assert len(_changes(fake_slack)) == 2
+    [summary] = [p for p in fake_slack.posts if p not in _changes(fake_slack)]
+    assert summary.text == (
+        f"and 4 more changes on {feed_server.url('/wire')}: see `monitor alerts`"
+    )
+    rows = json.loads(run_monitor(["alerts", "--json"], env).stdout)
+    assert [
+        (r["kind"], r["reported"], r["status"]) for r in rows if r["kind"] == "poll_summary"
+    ] == [("poll_summary", "4 more changes", "sent")]
+    assert [r["status"] for r in rows if r["kind"] == "change"].count("summarized") == 4
+    listed = run_monitor(["alerts"], env)
+    assert listed.returncode == 0, listed.stderr
+    assert "summarized: found by a poll beyond MONITOR_MAX_ALERTS_PER_POLL" in " ".join(
+        listed.stdout.split()
     )

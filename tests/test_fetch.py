@@ -151,7 +151,8 @@ def test_endless_body_is_cut_at_max_bytes(feed_server, fetcher):
 
 def test_declared_oversize_body_is_refused(feed_server):
     feed_server.route("/big.xml", b"x" * 2_000)
-    with Fetcher(timeout=0.5, max_bytes=1_000) as small, pytest.raises(FeedError) as caught:
+    small = Fetcher(timeout=0.5, max_bytes=1_000, allow="127.0.0.1")
+    with small, pytest.raises(FeedError) as caught:
         small.get(feed_server.url("/big.xml"))
     assert caught.value.reason == "body larger than 1 kB, stopped reading"
 
@@ -195,7 +196,7 @@ def test_non_http_url_is_refused(fetcher):
 
 def test_per_host_limit_queues_the_third_request_but_not_other_hosts(feed_server):
     feed_server.route("/slow.xml", FEED, delay=0.3)
-    with FeedServer() as other, Fetcher(timeout=3, per_host=2) as client:
+    with FeedServer() as other, Fetcher(timeout=3, per_host=2, allow="127.0.0.1") as client:
         other.route("/fast.xml", FEED)
         finished: dict[str, float] = {}
         start = time.monotonic()
@@ -225,7 +226,7 @@ def test_many_threads_share_one_fetcher(feed_server):
     for path, doc in docs.items():
         feed_server.route(path, doc)
     results: list[bool] = []
-    with Fetcher(timeout=3, per_host=2) as client:
+    with Fetcher(timeout=3, per_host=2, allow="127.0.0.1") as client:
 
         def fetch(path: str) -> None:
             results.append(client.get(feed_server.url(path)).body == docs[path])
@@ -245,5 +246,5 @@ def test_loopback_feeds_never_go_through_the_users_proxy(
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.setenv(name, dead_proxy)
     feed_server.route("/f", b"<rss version='2.0'><channel><title>t</title></channel></rss>")
-    with Fetcher(timeout=2) as client:
+    with Fetcher(timeout=2, allow="127.0.0.1") as client:
         assert client.get(feed_server.url("/f")).status == 200

@@ -40,6 +40,7 @@ title: AI chips
 entities:
   altman: [Sam Altman, Altman, 알트먼]
   samsung: [Samsung, 삼성전자]
+keywords: [startup, chip, 투자]  # the test feeds' stories: kept by a section feed's filter
 feeds:
 {feeds}
 claims:
@@ -494,11 +495,83 @@ def test_a_watch_without_catch_up_alerts_its_backlog_one_by_one(
 ) -> None:
     feed_server.route("/backlog", rss20(_backlog()))
     url = feed_server.url("/backlog")
-    ctx = _context(tmp_path, engine, fetcher, [url], catch_up=False)
+    # Its 19 alerts (10 changes, 9 reports of them) are more than the default cap.
+    ctx = _context(tmp_path, engine, fetcher, [url], catch_up=False, max_alerts_per_poll=19)
     poll_feed(ctx, url)
     kinds = [(a.kind, a.status) for a in _alerts(engine)]
     assert kinds.count(("change", "pending")) == 10
     assert all(kind != "catch_up" for kind, _ in kinds)
+
+
+def _flood(values: int, reports: int) -> list[Item]:
+    """`reports` items, the oldest first, cycling through `values` new targets of the
+    venture 12% apart: the first `values` are changes, the rest report them again."""
+    items = []
+    for n in range(reports):
+        trillions = round(8 * 1.12 ** (n % values), 1)
+        items.append(
+            Item(
+                title=f"Altman chip plan, report {n}",
+                link=f"https://news.example/flood/{n}",
+                description=f"Sam Altman said the chip venture needs ${trillions} trillion.",
+                pub_date=(datetime(2024, 7, 1, tzinfo=UTC) + timedelta(minutes=n)).strftime(
+                    "%a, %d %b %Y %H:%M:%S GMT"
+                ),
+            )
+        )
+    return items
+
+
+def test_one_poll_posts_at_most_its_cap_and_one_summary_of_the_rest(
+    tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher, fake_slack: FakeSlack
+) -> None:
+    """A 300-item feed of 30 new values once queued 299 messages; now 10 changes, 10
+    replies in their threads, and a summary."""
+    items = _flood(30, 300)
+    feed_server.route("/flood", rss20([]))
+    url = feed_server.url("/flood")
+    ctx = _context(tmp_path, engine, fetcher, [url], max_alerts_per_poll=10)
+    poll_feed(ctx, url)  # the first poll: nothing to catch up on
+    feed_server.route("/flood", rss20(list(reversed(items))))
+    assert poll_feed(ctx, url).new_articles == 300
+    _deliver_to(engine, fake_slack)
+    _deliver_to(engine, fake_slack)  # nothing is sent twice
+    kinds = [p.metadata["event_type"] for p in fake_slack.posts]  # type: ignore[index]
+    assert (
+        sorted(kinds[:-1]) == ["funding_figure_changed"] * 10 + ["funding_figure_corroborated"] * 10
+    )
+    assert kinds[-1] == "funding_alerts_summarized"
+    summary = fake_slack.posts[-1]
+    assert summary.text == (
+        f"and 20 more changes and 260 more reports of known values on {url}: see `monitor alerts`"
+    )
+    meta = summary.metadata["event_payload"]  # type: ignore[index]
+    assert (meta["changes"], meta["corroborations"]) == (20, 260)
+    assert meta["claims"] == {"venture-target": 20}
+    [message] = [a for a in _alerts(engine) if a.kind == "poll_summary"]
+    assert (message.status, message.ts, meta["key"]) == ("sent", summary.ts, message.key)
+    # Nothing is lost: every report is observed, every change is a known value kept in
+    # the outbox, summarized ones in the summary message.
+    assert _count(engine, ObservationRow, ObservationRow.outcome == "change") == 30
+    assert _count(engine, ObservationRow, ObservationRow.outcome == "corroboration") == 270
+    rows = [a for a in _alerts(engine) if a.kind != "poll_summary"]
+    summarized = [a for a in rows if a.status == "summarized"]
+    assert len(summarized) == 280
+    assert [a.parent_id for a in summarized if a.kind == "change"] == [message.id] * 20
+    # A later report of a summarized value replies in the summary's thread.
+    again = Item(
+        title="Altman chip plan, once more",
+        link="https://news.example/flood/again",
+        description=f"Sam Altman said the chip venture needs ${round(8 * 1.12**25, 1)} trillion.",
+        pub_date="Mon, 05 Aug 2024 09:00:00 GMT",
+    )
+    feed_server.route("/flood", rss20([again, *reversed(items)]))
+    poll_feed(ctx, url)
+    _deliver_to(engine, fake_slack)
+    reply = fake_slack.posts[-1]
+    assert reply.metadata["event_type"] == "funding_figure_corroborated"  # type: ignore[index]
+    assert reply.thread_ts == summary.ts
+    assert len(fake_slack.posts) == 22
 
 
 def test_items_of_one_poll_are_decided_oldest_first(

@@ -36,6 +36,7 @@ watch: chips
 title: AI chips
 entities:
   altman: [Sam Altman, Altman, 알트먼]
+keywords: [startup]  # the test feeds' stories
 feeds:
 {feeds}
 claims:
@@ -194,6 +195,7 @@ watch: chips
 title: AI chips
 entities:
   altman: [Sam Altman, Altman]
+keywords: [startup]  # the test feeds' stories
 feeds:
   - url: {a}
     every: 1m

@@ -223,8 +223,10 @@ def test_valid_rules_load_into_typed_models(tmp_path: Path) -> None:
     path.write_text(VALID, encoding="utf-8")
     (watch,) = load_rules(path).watches
     assert watch.feeds[0].every == 900.0
-    assert watch.feeds[1].feed_url.startswith(
-        "https://news.google.com/rss/search?q=Sam+Altman+chip"
+    assert (
+        watch.feeds[1]
+        .urls(watch)[0]
+        .startswith("https://news.google.com/rss/search?q=Sam+Altman+chip")
     )
     claim = watch.claims[0]
     assert (claim.figure.low, claim.figure.high, claim.figure.currency) == (5e12, 7e12, "USD")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import tempfile
 import threading
 from collections import Counter
@@ -65,22 +66,38 @@ class _DemoSettings(Settings):
         return (init_settings,)
 
 
-def run_demo(console: Console) -> int:
-    """Serve the recorded news, run one poll of every feed, print the alerts and a summary."""
+def run_demo(console: Console, serve_port: int | None = None) -> int:
+    """Serve the recorded news, run one poll of every feed, print the alerts and a summary;
+    with `serve_port`, then serve the pages on loopback until Ctrl-C."""
+    with tempfile.TemporaryDirectory(prefix="monitor-demo-") as tmp:
+        url = f"sqlite:///{tmp}/demo.db"
+        results = record_demo(url, Path(tmp), console)
+        failed = [r for r in results if r.result == "failed"]
+        engine = store.open_store(url)
+        try:
+            _print_summary(console, engine, len(results), failed, serving=serve_port is not None)
+            if serve_port is not None:
+                _serve_pages(console, engine, Path(tmp), serve_port)
+        finally:
+            engine.dispose()
+    return 1 if failed else 0
+
+
+def record_demo(database_url: str, workdir: Path, console: Console) -> list[Any]:
+    """The demo's data in `database_url`: its recorded news served on loopback, polled once
+    through the daemon's own code, and its alerts delivered to `console`. Its rules file
+    is written in `workdir` (`demo_rules`)."""
     from monitor.daemon import Daemon  # imported here: it pulls in the whole pipeline
 
     news = load_news()
-    with (
-        tempfile.TemporaryDirectory(prefix="monitor-demo-") as tmp,
-        _serve(render_feeds(news)) as base,
-    ):
-        rules = Path(tmp) / "ai-chip-funding.yaml"
+    with _serve(render_feeds(news)) as base:
+        rules = demo_rules(workdir)
         rules.write_text(watch_text(base), encoding="utf-8")
-        fields: dict[str, Any] = {"database_url": f"sqlite:///{tmp}/demo.db", "rules": rules}
+        fields: dict[str, Any] = {"database_url": database_url, "rules": rules}
         settings = _DemoSettings(**fields)
         console.print(
             f"Serving {len(news['items'])} recorded news items in {len(news['feeds'])} feeds "
-            f"from {base}; database in {tmp}.\n"
+            f"from {base}; database in {workdir}.\n"
             "Polling every feed once; each alert below is what would be posted to Slack.\n",
             highlight=False,
         )
@@ -90,12 +107,39 @@ def run_demo(console: Console) -> int:
             # come out in a different order on every run.
             results = [r for url in daemon.ctx.feeds() if (r := daemon.poll(url, force=True))]
             daemon.deliver()
-            failed = [r for r in results if r.result == "failed"]
-            _print_summary(console, daemon.engine, len(results), failed)
         finally:
             daemon.fetcher.close()
             daemon.engine.dispose()
-    return 1 if failed else 0
+    return results
+
+
+def demo_rules(workdir: Path) -> Path:
+    """Where `record_demo` writes the demo's rules file."""
+    return workdir / "ai-chip-funding.yaml"
+
+
+def _serve_pages(console: Console, engine: Any, workdir: Path, port: int) -> None:
+    """The daemon's pages of the demo's database on loopback, until Ctrl-C."""
+    from monitor.health import serve
+    from monitor.metrics import Metrics
+    from monitor.rules import load_rules
+    from monitor.web.routes import Web
+
+    rules = load_rules(demo_rules(workdir))
+    http = serve(f"127.0.0.1:{port}", lambda: None, Metrics(), pages=Web(engine, lambda: rules))
+    base = f"http://127.0.0.1:{http.server_address[1]}"
+    console.print(
+        f"\nThe pages: {base}/ (every claim), for example {base}/claims/ai-chip-funding/"
+        "samsung-us-fabs\nServing until Ctrl-C.",
+        highlight=False,
+    )
+    console.file.flush()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # either way the temporary files are removed
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+    http.shutdown()
 
 
 def load_news() -> dict[str, Any]:
@@ -231,7 +275,9 @@ def _serve(documents: Mapping[str, FeedDocument]) -> Iterator[str]:
         thread.join()
 
 
-def _print_summary(console: Console, engine: Any, feeds: int, failed: list[Any]) -> None:
+def _print_summary(
+    console: Console, engine: Any, feeds: int, failed: list[Any], *, serving: bool
+) -> None:
     """What the run did, in numbers a person can check against the alerts above."""
     with store.session(engine) as s:
         articles = s.exec(select(func.count()).select_from(ArticleRow)).one()
@@ -280,7 +326,13 @@ def _print_summary(console: Console, engine: Any, feeds: int, failed: list[Any])
         "     or SLACK_WEBHOOK_URL; with neither, alerts are printed like the ones above.\n"
         "  3. `monitor run --once` to poll everything once, then `monitor run` to keep watching.\n"
         "  4. `monitor explain URL` says why each figure of a stored article was tied to a\n"
-        '     claim or not; each alert above says it too, under "Why this claim".',
+        '     claim or not; each alert above says it too, under "Why this claim".'
+        + (
+            ""
+            if serving
+            else "\n  5. `monitor demo --serve` keeps the demo's pages up: each claim's reports "
+            "as a\n     chart, at http://127.0.0.1:9108/ (as `monitor run` serves them)."
+        ),
         highlight=False,
     )
 

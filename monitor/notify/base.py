@@ -35,12 +35,22 @@ class Notifier(Protocol):
 
     threads: bool
     min_interval: float  # seconds to keep between two posts to one channel
+    # Whether change messages offer decision buttons: a bot with Slack interactivity set up.
+    interactive: bool
 
     def check(self) -> None:
         """Fail early with `ConfigError` when the target cannot work (a rejected token)."""
 
     def send(self, message: Message) -> str | None:
         """Deliver `message`; Slack's `ts` when there is one. Raises `DeliveryError`."""
+
+    def update(self, message: Message, ts: str | None) -> None:
+        """Show `message` in place of the one posted at `ts` (a decision was made).
+
+        A target that cannot edit what it posted (or a message it holds no `ts` of,
+        posted by a webhook before) posts `message.text` instead. Raises
+        `DeliveryError`.
+        """
 
     def find(
         self, key: str, channel: str | None, oldest: datetime, *, thread_ts: str | None = None
@@ -142,14 +152,19 @@ def make_notifier(
     channel: str | None,
     webhook_url: str | None,
     api_url: str | None,
+    interactive: bool = False,
     out: TextIO = sys.stdout,
 ) -> Notifier:
-    """The Slack bot when there is a token, else the webhook, else the console."""
+    """The Slack bot when there is a token, else the webhook, else the console.
+
+    `interactive`: Slack interactivity is set up (a signing secret or an app token), so
+    the bot's change messages offer decision buttons.
+    """
     # Imported here because each target imports this module for `Message`.
     if bot_token:
         from monitor.notify.slack_bot import SlackBot
 
-        return SlackBot(bot_token, channel=channel, api_url=api_url)
+        return SlackBot(bot_token, channel=channel, api_url=api_url, interactive=interactive)
     if webhook_url:
         from monitor.notify.slack_webhook import SlackWebhook
 

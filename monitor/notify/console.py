@@ -21,6 +21,7 @@ class ConsoleNotifier:
 
     threads = False
     min_interval = 0.0  # a terminal has no rate limit
+    interactive = False
 
     def __init__(self, out: TextIO) -> None:
         self._console = Console(file=out, highlight=False, markup=False, emoji=False)
@@ -37,6 +38,10 @@ class ConsoleNotifier:
         if not message.blocks:
             self._console.print(message.text, soft_wrap=True)
         return None
+
+    def update(self, message: Message, ts: str | None) -> None:
+        """A terminal keeps no message to edit: the decision is printed as a line."""
+        self._console.print(message.text, soft_wrap=True)
 
     def find(
         self, key: str, channel: str | None, oldest: datetime, *, thread_ts: str | None = None

@@ -39,9 +39,11 @@ class SlackBot:
         channel: str | None = None,
         api_url: str | None = None,
         timeout: int = 10,
+        interactive: bool = False,
     ) -> None:
         base_url = api_url or WebClient.BASE_URL
         self.channel = channel
+        self.interactive = interactive
         self._client = WebClient(
             token=token,
             base_url=base_url if base_url.endswith("/") else base_url + "/",
@@ -79,6 +81,19 @@ class SlackBot:
         if posted_in and not _CHANNEL_ID.match(channel):
             self._channel_ids[channel.lstrip("#")] = posted_in
         return str(response["ts"])
+
+    def update(self, message: Message, ts: str | None) -> None:
+        if ts is None:  # posted by a webhook before the bot took over
+            self.send(Message(channel=message.channel, text=message.text, blocks=[], metadata=None))
+            return
+        with _slack_errors():
+            self._client.chat_update(
+                channel=self._channel_id(self._target(message.channel)),
+                ts=ts,
+                text=message.text,
+                blocks=message.blocks,
+                metadata=message.metadata,
+            )
 
     def find(
         self, key: str, channel: str | None, oldest: datetime, *, thread_ts: str | None = None

@@ -18,6 +18,7 @@ class SlackWebhook:
 
     threads = False
     min_interval = 1.0  # Slack: about one message per second per channel
+    interactive = False  # a webhook's messages cannot be acted on or edited
 
     def __init__(self, url: str, *, timeout: int = 10) -> None:
         self._client = WebhookClient(url, timeout=timeout, retry_handlers=[])
@@ -42,6 +43,10 @@ class SlackWebhook:
             # An error page rather than one of Slack's codes.
             raise delivery_error(f"http_{response.status_code}")
         raise delivery_error(body)
+
+    def update(self, message: Message, ts: str | None) -> None:
+        """A webhook cannot edit what it posted: the decision goes out as a line of its own."""
+        self.send(Message(channel=message.channel, text=message.text, blocks=[], metadata=None))
 
     def find(
         self, key: str, channel: str | None, oldest: datetime, *, thread_ts: str | None = None
