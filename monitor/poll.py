@@ -344,7 +344,7 @@ def _parse_fresh(
 def _articles(
     entries: list[Entry], parsed: ParsedFeed, url: str, now: datetime
 ) -> list[tuple[Article, Entry]]:
-    """The entries that make articles, and their articles: a bad item is skipped, with a
+    """The entries as articles, each with its entry: a bad item is skipped, with a
     warning, and the rest of the feed is read, within the poll's budget."""
     kept: list[tuple[Article, Entry]] = []
     text = 0

@@ -37,8 +37,6 @@ watch: chips
 title: AI chips
 entities:
   altman: [Sam Altman, Altman, 알트먼]
-# The section feeds here carry hostile items, not news of the watch: kept all the same.
-keywords: [t, Story, Word, title, link, guid, summary, Plain, Long]
 feeds:
 {feeds}
 claims:
@@ -79,17 +77,24 @@ def test_one_bad_item_is_skipped_and_the_rest_of_the_feed_stored(
     long = "x" * 4096
     doc = {
         "items": [
-            {"id": "a-nul", "url": "https://w.example/nul", "title": "NUL\u0000 in\u0007 title"},
-            {"id": "b-url", "url": f"https://w.example/{long}", "title": "a 4 kB link"},
-            {"id": "c-title", "url": "https://w.example/title", "title": f"Long {long}"},
+            {
+                "id": "a-nul",
+                "url": "https://w.example/nul",
+                "title": "Sam Altman: NUL\u0000 in\u0007 title",
+            },
+            {"id": "b-url", "url": f"https://w.example/{long}", "title": "Sam Altman: a 4 kB link"},
+            {"id": "c-title", "url": "https://w.example/title", "title": f"Sam Altman: {long}"},
             {
                 "id": "d-summary",
                 "url": "https://w.example/summary",
-                "title": "summary",
-                "content_text": long * 4,
+                "content_text": "Sam Altman " + long * 4,
             },
-            {"id": f"e-{long}", "url": "https://w.example/guid", "title": "a 4 kB guid"},
-            {"id": "f-plain", "url": "https://w.example/plain", "title": "Plain story"},
+            {
+                "id": f"e-{long}",
+                "url": "https://w.example/guid",
+                "title": "Sam Altman: a 4 kB guid",
+            },
+            {"id": "f-plain", "url": "https://w.example/plain", "title": "Sam Altman: plain story"},
         ],
     }
     feed_server.route("/json", _json_feed(doc["items"]))
@@ -99,7 +104,7 @@ def test_one_bad_item_is_skipped_and_the_rest_of_the_feed_stored(
     assert (result.result, result.new_articles) == ("new", 5)
     stored = {row.url.rsplit("/", 1)[-1]: row for row in _articles(engine)}
     assert sorted(stored) == ["guid", "nul", "plain", "summary", "title"]  # not the 4 kB link
-    assert stored["nul"].title == "NUL in title"
+    assert stored["nul"].title == "Sam Altman: NUL in title"
     assert len(stored["title"].title) == MAX_TITLE_CHARS
     assert len(stored["summary"].summary) == MAX_SUMMARY_CHARS
     assert len(stored["guid"].guid) <= MAX_ID_CHARS and stored["guid"].guid.startswith("sha1:")
@@ -112,7 +117,9 @@ def test_one_bad_item_is_skipped_and_the_rest_of_the_feed_stored(
 def test_a_long_publisher_is_bounded(
     tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
-    item = Item(title="t", link="https://w.example/p", guid="p", source=("P" * 4096, "https://p/"))
+    item = Item(
+        title="Sam Altman", link="https://w.example/p", guid="p", source=("P" * 4096, "https://p/")
+    )
     feed_server.route("/rss", rss20([item]))
     url = feed_server.url("/rss")
     ctx = _context(tmp_path, engine, fetcher, [url])
@@ -128,7 +135,7 @@ def test_a_poll_reads_at_most_its_budget_of_items(
     tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
     items = [
-        {"id": f"i{n}", "url": f"https://w.example/{n}", "title": f"Story {n}"}
+        {"id": f"i{n}", "url": f"https://w.example/{n}", "title": f"Sam Altman story {n}"}
         for n in range(MAX_ITEMS_PER_POLL + 100)
     ]
     feed_server.route("/json", _json_feed(items))
@@ -144,7 +151,12 @@ def test_a_poll_reads_at_most_its_budget_of_text(
     text = "Word " * (MAX_SUMMARY_CHARS // 5)
     n = MAX_POLL_TEXT_CHARS // MAX_SUMMARY_CHARS + 20
     items = [
-        {"id": f"i{i}", "url": f"https://w.example/{i}", "title": f"t{i}", "content_text": text}
+        {
+            "id": f"i{i}",
+            "url": f"https://w.example/{i}",
+            "title": f"Sam Altman {i}",
+            "content_text": text,
+        }
         for i in range(n)
     ]
     feed_server.route("/json", _json_feed(items))
@@ -159,7 +171,9 @@ def test_an_unexpected_error_is_a_failed_poll_with_a_reason_and_degrades_the_fee
     tmp_path: Path, engine: Engine, feed_server: FeedServer, fetcher: Fetcher
 ) -> None:
     """It crashed every poll with `monitor status` showing result=None failures=0."""
-    feed_server.route("/rss", rss20([Item(title="t", link="https://w.example/1", guid="1")]))
+    feed_server.route(
+        "/rss", rss20([Item(title="Sam Altman", link="https://w.example/1", guid="1")])
+    )
     url = feed_server.url("/rss")
     ctx = _context(tmp_path, engine, fetcher, [url])
     with engine.begin() as conn:  # a real database refusal, in the middle of a poll
