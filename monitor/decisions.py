@@ -82,28 +82,29 @@ def local_user() -> str:
 
 
 def on_record(stated: OnRecord, accepted: Iterable[DecisionRow]) -> OnRecord:
-    """The value on record: the latest by `as_of` of the stated value and the accepted ones.
+    """The value on record now: the last of `history`."""
+    return history(stated, accepted)[-1]
+
+
+def history(stated: OnRecord, accepted: Iterable[DecisionRow]) -> list[OnRecord]:
+    """Every value that was on record, oldest first: the stated value, then each accepted
+    report from its `as_of` on.
 
     An accepted report counts from its article's publication date; on the same day it
     wins over the rules (a person chose it after reading them), and of two accepted on
-    one day the later decision wins. A value dismissed after it was accepted is not on
-    record: its accept decision is passed only while the alert stays accepted.
+    one day the later decision wins. One reported before the stated value's day was never
+    on record. A value dismissed after it was accepted is not on record: its accept
+    decision is passed only while the alert stays accepted.
     """
-    best = stated
-    for d in sorted(accepted, key=lambda d: (d.as_of or date.min, d.at)):
-        if None in (d.low, d.high, d.currency, d.as_of) or d.as_of < best.as_of:  # type: ignore[operator]
-            continue
-        best = OnRecord(
-            d.text or "",
-            d.low,  # type: ignore[arg-type]
-            d.high,  # type: ignore[arg-type]
-            d.currency,  # type: ignore[arg-type]
-            d.as_of,  # type: ignore[arg-type]
-            d.by,
-            d.at,
-            d.via,
-        )
-    return best
+    held = sorted(
+        (
+            OnRecord(d.text or "", d.low, d.high, d.currency, d.as_of, d.by, d.at, d.via)
+            for d in accepted
+            if d.low is not None and d.high is not None and d.currency and d.as_of
+        ),
+        key=lambda r: (r.as_of, r.at),
+    )
+    return [stated, *(r for r in held if r.as_of >= stated.as_of)]
 
 
 def find_alert(s: Session, ref: str) -> AlertRow:

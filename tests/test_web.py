@@ -21,6 +21,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import col, select
 
 from monitor import store
+from monitor.decisions import OnRecord
 from monitor.demo import demo_rules, record_demo
 from monitor.health import serve
 from monitor.metrics import Metrics
@@ -28,7 +29,7 @@ from monitor.rules import load_rules
 from monitor.store import AlertRow, ArticleRow, ClaimRow, ObservationRow
 from monitor.web import chart, pages, read
 from monitor.web.routes import Web
-from monitor.web.story import Record, Report, Story
+from monitor.web.story import Report, Story
 from tests import webdata
 from tests.daemon_helpers import (
     MONITOR,
@@ -96,7 +97,7 @@ def test_demo_pages_show_every_claim_report_alert_and_feed(demo_web: Web, engine
 
 
 def _story(*reports: Report, currency: str = "KRW") -> Story:
-    record = Record("622조원", 622e12, 622e12, "KRW", date(2024, 1, 15))
+    record = OnRecord("622조원", 622e12, 622e12, "KRW", date(2024, 1, 15))
     return Story("w", "c", "Cluster <b>total</b>", currency, [record], list(reports))
 
 

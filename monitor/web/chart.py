@@ -17,12 +17,12 @@ from datetime import UTC, date, datetime, timedelta
 from html import escape
 
 from monitor.alerts import format_money
+from monitor.decisions import OnRecord
 from monitor.web.story import (
     CHANGE,
     CORROBORATION,
     DISMISSED,
     UNCHANGED,
-    Record,
     Report,
     Story,
     converter,
@@ -244,7 +244,7 @@ def _axes(x: _XScale, y: _YScale, currency: str, *, own: bool) -> list[str]:
 
 
 def _record_lines(
-    records: list[tuple[Record, float, float]], x: _XScale, y: _YScale, currency: str
+    records: list[tuple[OnRecord, float, float]], x: _XScale, y: _YScale, currency: str
 ) -> list[str]:
     """The value on record as a step line from each value's `as_of` to the next's; a range
     as a shaded band between two lines."""

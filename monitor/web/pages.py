@@ -15,12 +15,12 @@ from urllib.parse import quote
 
 from monitor import __version__
 from monitor.alerts import format_money
+from monitor.decisions import OnRecord
 from monitor.web.chart import FONTS, Drawn
 from monitor.web.story import (
     ClaimSummary,
     FeedHealth,
     OutboxEntry,
-    Record,
     Report,
     Story,
     converter,
@@ -90,7 +90,7 @@ def layout(title: str, body: str, here: str) -> str:
     )
 
 
-def _on_record(rec: Record) -> str:
+def _on_record(rec: OnRecord) -> str:
     since = f"as of {rec.as_of}"
     if rec.by:
         return f"{_e(rec.text)} <span class=sub>({since}; accepted by {_e(rec.by)})</span>"

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
-from monitor.decisions import OnRecord, accepted_values, decisions_of, on_record
+from monitor.decisions import OnRecord, accepted_values, decisions_of, history, on_record
 from monitor.store import AlertRow, ArticleRow, ClaimRow, FeedState, ObservationRow
 from monitor.web.story import (
     CHANGE,
@@ -23,7 +23,6 @@ from monitor.web.story import (
     Decision,
     FeedHealth,
     OutboxEntry,
-    Record,
     Report,
     Story,
 )
@@ -68,19 +67,10 @@ def _report(row: Any) -> Report:
     return Report(*values if row.outcome == CHANGE else (*values[:-1], None))
 
 
-def _records(s: Session, row: ClaimRow) -> list[Record]:
-    """Every value that was on record, oldest first: the rules' value, then each accepted
-    report from its `as_of` on (the last is `decisions.on_record`'s)."""
-    stated = Record(row.value, row.low, row.high, row.currency, row.as_of)
-    accepted = sorted(
-        (
-            Record(d.text or "", d.low, d.high, d.currency, d.as_of, d.by, d.at)
-            for d in accepted_values(s, row.watch, row.id)
-            if d.low is not None and d.high is not None and d.currency and d.as_of
-        ),
-        key=lambda r: (r.as_of, r.at),
-    )
-    return [stated, *(r for r in accepted if r.as_of >= stated.as_of)]
+def _records(s: Session, row: ClaimRow) -> list[OnRecord]:
+    """Every value that was on record, oldest first (`decisions.history`)."""
+    stated = OnRecord(row.value, row.low, row.high, row.currency, row.as_of)
+    return history(stated, accepted_values(s, row.watch, row.id))
 
 
 def claims(s: Session, watch_titles: dict[str, str]) -> list[ClaimSummary]:
@@ -136,7 +126,7 @@ def claims(s: Session, watch_titles: dict[str, str]) -> list[ClaimSummary]:
                 watch_titles.get(row.watch, row.watch),
                 row.id,
                 row.title,
-                Record(held.text, held.low, held.high, held.currency, held.as_of, held.by, held.at),
+                held,
                 _report(latest) if latest else None,
                 sources,
                 n,

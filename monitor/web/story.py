@@ -9,6 +9,7 @@ from datetime import date, datetime
 from functools import cache
 
 from monitor.currency import usd
+from monitor.decisions import OnRecord
 
 # The outcomes a chart tells apart; any other (context, mixup, vague) is drawn as "other".
 CHANGE, CORROBORATION, UNCHANGED, DISMISSED = "change", "corroboration", "unchanged", "dismissed"
@@ -35,19 +36,6 @@ class Report:
 
 
 @dataclass(frozen=True, slots=True)
-class Record:
-    """A value on record from `as_of` on: the rules' stated value, or an accepted report."""
-
-    text: str
-    low: float
-    high: float
-    currency: str
-    as_of: date
-    by: str | None = None  # who accepted it; None for the rules' value
-    at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Story:
     """A claim and every report of it, oldest first: what its page and `--plot` draw."""
 
@@ -55,7 +43,7 @@ class Story:
     claim: str
     title: str
     currency: str  # the claim's own
-    records: list[Record]  # oldest first; the last is the value on record now
+    records: list[OnRecord]  # oldest first; the last is the value on record now
     reports: list[Report]
 
 
@@ -67,7 +55,7 @@ class ClaimSummary:
     watch_title: str
     claim: str
     title: str
-    record: Record
+    record: OnRecord
     latest: Report | None  # the latest report of a value (not dismissed)
     sources: int  # distinct outlets
     reports: int
