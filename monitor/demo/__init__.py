@@ -319,9 +319,9 @@ def _print_summary(
     print_()
     print_(
         "What next:\n"
-        "  1. Write a watch: copy rules/ai-chip-funding.yaml, set its entities, claims and\n"
-        "     feeds (an RSS/Atom `url:` or a `google_news:` query), then\n"
-        "     `monitor rules check rules/`.\n"
+        "  1. Write a watch: `monitor rules draft article.txt -o rules/mine.yaml` drafts one\n"
+        "     from an article of your story (read its `# check` lines), then\n"
+        "     `monitor rules check rules/`; `monitor backfill WATCH --since D` fills its history.\n"
         "  2. Choose where alerts go: SLACK_BOT_TOKEN and SLACK_CHANNEL (threads corroborations),\n"
         "     or SLACK_WEBHOOK_URL; with neither, alerts are printed like the ones above.\n"
         "  3. `monitor run --once` to poll everything once, then `monitor run` to keep watching.\n"
