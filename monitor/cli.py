@@ -294,7 +294,7 @@ def extract(
     from monitor.currency import last_rate_date, to_usd
     from monitor.figures import extract as read_figures
 
-    # The default day needs the bundled rates, loaded (0.2 s) only once a figure is not in USD.
+    # The default day needs the bundled rates, read (0.07 s) only once a figure is not in USD.
     day = _parse_date(on) if on else None
     rows: list[tuple[str, ...]] = []
     chunk: list[str] = []

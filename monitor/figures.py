@@ -473,18 +473,60 @@ _NUMBER_WORDS = [
 _START_WORD = re.compile(_trie(_NUMBER_WORDS) + r"\b")
 # Cheap pre-check on the lower-cased text: a sentence without any currency marker holds no
 # figure. A superset ("won" the verb passes); the real tests come after. A Korean unit must
-# follow a digit, a space or a numeral ("조원", not "연구원"); a Latin word must start a word.
+# follow a digit, a space, a numeral or a hyphen ("조원", "5-달러", not "연구원"); a Latin
+# word must start a word (`m` may lead it: "musd") and end one, after an optional plural
+# ("cents", not "centre": _SUFFIX and _PREFIX read a name, code, "rs" or "cent" only before
+# a non-letter); a symbol may stand anywhere.
+#
+# `re` tries a pattern at every position unless the pattern starts with a character class or
+# with literals, when it skips in C to the positions that can start a match. So the markers
+# are split by the class of text they occur in, each written to start with such a prefix:
 _KO_MARKERS = [*_KO_NAMES, "프랑", "페소", "리라", "루피", "센트"]
-_ANY_CURRENCY = re.compile(
-    _trie([*_SYMBOLS, "¢"])
-    + r"|[\d\s십백천만억조경](?:"
-    + _trie(_KO_MARKERS)
-    + r")|[일이삼사오육칠팔구](?:"
-    + _trie([name for name in _KO_MARKERS if len(name) > 1])
-    + r")|[\d\s십백천만억조경점쩜일이삼사오육칠팔구][일이삼사오육칠팔구][원불엔]|(?<![a-z])m?(?:"
-    + _trie([*_EN_LAST_WORDS, "cent", "rs", "rm", *(c.lower() for c in (*_CODES, *_UPPER_CODES))])
-    + ")"
+_LATIN_MARKERS = [*_EN_LAST_WORDS, "cent", "rs", "rm"]
+_LATIN_MARKERS += [c.lower() for c in (*_CODES, *_UPPER_CODES)]
+_LATIN_END = "(?:e?s)?(?![a-z])"
+# In ASCII text: a non-letter that is `$` or comes before a Latin marker. Run on " " + text,
+# so that the first word has a non-letter before it too; `[^a-z]` stops only at spaces,
+# digits and punctuation.
+_ASCII_MARKER = re.compile(rf"[^a-z](?:(?<=\$)|m?(?:{_trie(_LATIN_MARKERS)}){_LATIN_END})")
+
+
+def _whole_words(words: list[str]) -> str:
+    """`words` each as a whole word, one branch per first letter, each branch starting with
+    that letter: in text with few Latin letters, `re` skips straight to them."""
+    by_first: dict[str, list[str]] = {}
+    for word in words:
+        by_first.setdefault(word[0], []).append(word[1:])
+    return "|".join(
+        f"{c}(?<![a-z]{c}){_trie(rest)}{_LATIN_END}" for c, rest in sorted(by_first.items())
+    )
+
+
+# In other text: any symbol or Latin marker, every branch starting with a literal ...
+_SYMBOL_OR_LATIN_MARKER = re.compile(
+    "|".join(re.escape(symbol) for symbol in (*_SYMBOLS, "¢"))
+    + "|"
+    + _whole_words([*_LATIN_MARKERS, *("m" + word for word in _LATIN_MARKERS)])
 )
+# ... or a Korean marker (all are non-ASCII), after the first character class that may lead it.
+_KO_DIGIT_CLASS = "일이삼사오육칠팔구"
+_KOREAN_MARKER = re.compile(
+    rf"[-\d\s십백천만억조경점쩜{_KO_DIGIT_CLASS}](?:"
+    rf"(?<=[-\d\s십백천만억조경])(?:{_trie(_KO_MARKERS)})"
+    rf"|(?<=[{_KO_DIGIT_CLASS}])(?:{_trie([name for name in _KO_MARKERS if len(name) > 1])})"
+    rf"|[{_KO_DIGIT_CLASS}][원불엔])"
+)
+
+
+def _has_currency_marker(lower: str) -> bool:
+    """Whether the lower-cased text holds any currency marker (the pre-check above)."""
+    if lower.isascii():
+        return _ASCII_MARKER.search(" " + lower) is not None
+    return (
+        _SYMBOL_OR_LATIN_MARKER.search(lower) is not None
+        or _KOREAN_MARKER.search(lower) is not None
+    )
+
 
 # ---------------------------------------------------------------------------------------------
 # Qualifiers, changes, conversions.
@@ -997,7 +1039,7 @@ def extract(text: str, *, lang: str | None = None) -> list[Figure]:
     lower = text.lower()
     if len(lower) != len(text):  # a case fold that changes length ("İ"): keep offsets right
         lower = text
-    if _ANY_CURRENCY.search(lower) is None:
+    if not _has_currency_marker(lower):
         return []
     # A run of 309 digits overflows a float: no amount, and infinity breaks JSON and diffs.
     read = [m for m in _scan(text, lower, korean=lang != "en") if math.isfinite(m.high)]

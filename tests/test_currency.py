@@ -93,3 +93,21 @@ def test_rates_are_in_a_sane_band_in_2024(
     amount: float, currency: str, low: float, high: float
 ) -> None:
     assert low <= usd(amount, currency, dt.date(2024, 6, 3)) <= high
+
+
+def test_lazily_read_rates_are_the_librarys_and_only_asked_currencies_are_built() -> None:
+    from currency_converter import CurrencyConverter
+
+    from monitor.currency import _lazy_converter_class
+
+    options = {"fallback_on_missing_rate": True, "fallback_on_missing_rate_method": "last_known"}
+    lazy = _lazy_converter_class()(**options)
+    day = dt.date(2024, 2, 9)
+    lazy.convert(1e9, "KRW", "USD", date=day)
+    assert set(lazy._rates) == {"KRW", "USD"}  # of 42 in the file: the work a run does
+    eager = CurrencyConverter(**options)
+    assert lazy.convert(1e9, "KRW", "USD", date=day) == eager.convert(1e9, "KRW", "USD", date=day)
+    assert lazy.currencies == eager.currencies
+    assert lazy.bounds == eager.bounds
+    for currency in eager._rates:
+        assert lazy._rates[currency] == eager._rates[currency], currency
