@@ -339,26 +339,26 @@ _DEMOTED = (
     .where(_OBSERVATIONS.c.alert_id == bindparam("alert"), _OBSERVATIONS.c.outcome == "change")
     .values(outcome="corroboration")
 )
-_CAUGHT_UP_CHANGES = (
-    select(_ALERTS.c.id, _ALERTS.c.claim, _ALERTS.c.key, _ALERTS.c.payload)
-    .where(
-        _ALERTS.c.watch == bindparam("watch"),
-        _ALERTS.c.kind == "change",
-        _ALERTS.c.status == CAUGHT_UP,
-        _ALERTS.c.parent_id.is_(None),
+
+
+def _unjoined_changes(status: str, *columns: Any) -> Any:
+    """The watch's changes of `status` not yet in a message: a catch-up's or a poll
+    summary's, gathered into theirs at the end of a poll."""
+    return (
+        select(_ALERTS.c.id, _ALERTS.c.claim, *columns)
+        .where(
+            _ALERTS.c.watch == bindparam("watch"),
+            _ALERTS.c.kind == "change",
+            _ALERTS.c.status == status,
+            _ALERTS.c.parent_id.is_(None),
+        )
+        .order_by(_ALERTS.c.id)
     )
-    .order_by(_ALERTS.c.id)
-)
-_SUMMARIZED_CHANGES = (
-    select(_ALERTS.c.id, _ALERTS.c.claim)
-    .where(
-        _ALERTS.c.watch == bindparam("watch"),
-        _ALERTS.c.kind == "change",
-        _ALERTS.c.status == SUMMARIZED,
-        _ALERTS.c.parent_id.is_(None),
-    )
-    .order_by(_ALERTS.c.id)
-)
+
+
+_CAUGHT_UP_CHANGES = _unjoined_changes(CAUGHT_UP, _ALERTS.c.key, _ALERTS.c.payload)
+_SUMMARIZED_CHANGES = _unjoined_changes(SUMMARIZED)
+
 _IN_MESSAGE = (
     _ALERTS.update()
     .where(_ALERTS.c.id.in_(bindparam("ids", expanding=True)))
